@@ -1,0 +1,36 @@
+// A chain as the config describes it, with its modules built: what ChainRunner executes.
+// A webhook with a single `module` is a chain of one item.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chain/retry_policy.hpp"
+#include "modules/module.hpp"
+
+namespace wg {
+
+enum class Execution { kSequential, kParallel };
+enum class SuccessPolicy { kAll, kAny };
+
+struct ChainSettings {
+  Execution execution = Execution::kSequential;
+  bool continue_on_error = true;
+  std::chrono::milliseconds timeout{30000};  // bounds the whole chain, in both modes
+  SuccessPolicy success = SuccessPolicy::kAll;
+};
+
+struct ChainItem {
+  std::string module_name;
+  std::shared_ptr<Module> module;
+  RetryPolicy retry;
+};
+
+struct Chain {
+  std::vector<ChainItem> items;
+  ChainSettings settings;
+};
+
+}  // namespace wg

@@ -1,0 +1,169 @@
+#include "config/config_loader.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "webhook/webhook_id.hpp"
+
+namespace wg {
+namespace json = boost::json;
+namespace {
+
+std::string FileName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Returns nullopt when the file does not exist; reports other read errors.
+std::optional<std::string> ReadFile(const std::string& path, bool& missing, ConfigErrors& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    missing = errno == ENOENT;
+    if (!missing) errors.Add("", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+    return std::nullopt;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+LoadResult Finish(ConfigErrors& errors, std::shared_ptr<GatewayConfig> config) {
+  LoadResult result;
+  result.errors = errors.errors();
+  result.warnings = errors.warnings();
+  if (errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+void ProcessDocuments(std::optional<json::value> webhooks_doc,
+                      std::optional<json::value> connections_doc, const std::string& webhooks_name,
+                      const std::string& connections_name, const EnvLookup& lookup,
+                      const ModuleContext& context, ConfigErrors& errors,
+                      GatewayConfig& config) {
+  ConfigErrors connection_errors(connections_name);
+  if (connections_doc) {
+    SubstituteEnvironment(*connections_doc, lookup, connection_errors);
+    ParseConnections(*connections_doc, connection_errors, config.connections);
+  }
+  errors.Append(connection_errors);
+
+  ConfigErrors webhook_errors(webhooks_name);
+  if (webhooks_doc) {
+    SubstituteEnvironment(*webhooks_doc, lookup, webhook_errors);
+    ParseWebhooks(*webhooks_doc, config.connections, context, webhook_errors, config.webhooks);
+    for (const auto& [id, unused] : config.webhooks) {
+      if (auto problem = ValidateWebhookId(id)) {
+        webhook_errors.Warn(JoinPath("", id),
+                            fmt::format("this webhook can never be called: {}", *problem));
+      }
+    }
+  }
+  errors.Append(webhook_errors);
+}
+
+}  // namespace
+
+std::shared_ptr<const WebhookDefinition> GatewayConfig::Find(std::string_view id) const {
+  auto found = webhooks.find(id);
+  if (found != webhooks.end()) return found->second;
+  found = webhooks.find(std::string_view("default"));
+  if (found != webhooks.end()) return found->second;
+  return nullptr;
+}
+
+std::optional<json::value> ParseJsonDocument(std::string_view text, ConfigErrors& errors) {
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    size_t offset = std::min(consumed, text.size());
+    size_t line = 1;
+    size_t column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    errors.Add("", fmt::format("invalid JSON at line {}, column {}: {}", line, column,
+                               ec.message()));
+    return std::nullopt;
+  }
+  return parser.release();
+}
+
+LoadResult LoadConfigFromText(const std::optional<std::string>& webhooks_text,
+                              const std::optional<std::string>& connections_text,
+                              const EnvLookup& lookup, const ModuleContext& context) {
+  auto config = std::make_shared<GatewayConfig>();
+  ConfigErrors errors;
+  std::optional<json::value> webhooks_doc;
+  std::optional<json::value> connections_doc;
+  ConfigErrors webhook_syntax("webhooks.json");
+  ConfigErrors connection_syntax("connections.json");
+  if (webhooks_text) {
+    webhooks_doc = ParseJsonDocument(*webhooks_text, webhook_syntax);
+  } else {
+    webhooks_doc = DefaultWebhooksDocument();
+    config->default_webhook_synthesised = true;
+  }
+  if (connections_text) connections_doc = ParseJsonDocument(*connections_text, connection_syntax);
+  errors.Append(connection_syntax);
+  errors.Append(webhook_syntax);
+  ProcessDocuments(std::move(webhooks_doc), std::move(connections_doc), "webhooks.json",
+                   "connections.json", lookup, context, errors, *config);
+  return Finish(errors, config);
+}
+
+LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
+                      const ModuleContext& context) {
+  auto config = std::make_shared<GatewayConfig>();
+  ConfigErrors errors;
+  const std::string webhooks_name = FileName(sources.webhooks_path);
+  const std::string connections_name = FileName(sources.connections_path);
+
+  std::optional<json::value> webhooks_doc;
+  {
+    ConfigErrors file_errors(sources.webhooks_path);
+    bool missing = false;
+    auto text = ReadFile(sources.webhooks_path, missing, file_errors);
+    if (text) {
+      file_errors.SetFile(webhooks_name);
+      webhooks_doc = ParseJsonDocument(*text, file_errors);
+    } else if (missing && sources.webhooks_path_explicit) {
+      file_errors.Add("", "file not found");
+    } else if (missing) {
+      file_errors.Warn("", "no webhooks file: serving the built-in \"default\" log webhook");
+      webhooks_doc = DefaultWebhooksDocument();
+      config->default_webhook_synthesised = true;
+    }
+    errors.Append(file_errors);
+  }
+
+  std::optional<json::value> connections_doc;
+  {
+    ConfigErrors file_errors(sources.connections_path);
+    bool missing = false;
+    auto text = ReadFile(sources.connections_path, missing, file_errors);
+    if (text) {
+      file_errors.SetFile(connections_name);
+      connections_doc = ParseJsonDocument(*text, file_errors);
+    } else if (missing && sources.connections_path_explicit) {
+      file_errors.Add("", "file not found");
+    }
+    errors.Append(file_errors);
+  }
+
+  ProcessDocuments(std::move(webhooks_doc), std::move(connections_doc), webhooks_name,
+                   connections_name, lookup, context, errors, *config);
+  return Finish(errors, config);
+}
+
+}  // namespace wg

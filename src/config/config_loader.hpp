@@ -1,0 +1,49 @@
+// Loads webhooks.json + connections.json into one immutable snapshot: read, substitute {$VAR},
+// parse, validate, build modules. Either everything is valid, or every error is returned.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/env_substitution.hpp"
+#include "config/json_reader.hpp"
+#include "config/webhook_config.hpp"
+
+namespace wg {
+
+struct ConfigSources {
+  std::string webhooks_path = "webhooks.json";
+  bool webhooks_path_explicit = false;  // given by flag or variable: a missing file is an error
+  std::string connections_path = "connections.json";
+  bool connections_path_explicit = false;
+};
+
+struct GatewayConfig {
+  WebhookMap webhooks;
+  ConnectionMap connections;
+  bool default_webhook_synthesised = false;
+
+  // Exact id, else the webhook named "default", else null.
+  std::shared_ptr<const WebhookDefinition> Find(std::string_view id) const;
+};
+
+struct LoadResult {
+  std::shared_ptr<const GatewayConfig> config;  // null when there are errors
+  std::vector<ConfigError> errors;
+  std::vector<ConfigError> warnings;
+};
+
+LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
+                      const ModuleContext& context);
+
+// Same, from in-memory documents (nullopt = file absent); used by tests.
+LoadResult LoadConfigFromText(const std::optional<std::string>& webhooks_text,
+                              const std::optional<std::string>& connections_text,
+                              const EnvLookup& lookup, const ModuleContext& context);
+
+// Parses a JSON document; a syntax error is reported with line and column.
+std::optional<boost::json::value> ParseJsonDocument(std::string_view text, ConfigErrors& errors);
+
+}  // namespace wg

@@ -1,0 +1,43 @@
+// webhooks.json and connections.json turned into typed, validated, immutable definitions with
+// their modules built. Every error is reported with its JSON path; nothing is half-accepted.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/authorization.hpp"
+#include "chain/chain.hpp"
+#include "config/json_reader.hpp"
+#include "modules/module.hpp"
+
+namespace wg {
+
+struct WebhookDefinition {
+  std::string id;
+  DataType data_type = DataType::kJson;
+  std::optional<AuthorizationRule> authorization;
+  Chain chain;  // a single `module` is a chain of one item
+};
+
+using ConnectionMap = std::map<std::string, ConnectionConfig, std::less<>>;
+using WebhookMap = std::map<std::string, std::shared_ptr<const WebhookDefinition>, std::less<>>;
+
+// Chain limits of the Python project (a longer chain is a config error there too).
+constexpr size_t kMaxChainItems = 20;
+
+void ParseConnections(const boost::json::value& document, ConfigErrors& errors,
+                      ConnectionMap& connections);
+
+void ParseWebhooks(const boost::json::value& document, const ConnectionMap& connections,
+                   const ModuleContext& context, ConfigErrors& errors, WebhookMap& webhooks);
+
+// The definition the Python project serves when there is no webhooks file.
+boost::json::value DefaultWebhooksDocument();
+
+std::string_view DataTypeName(DataType type);
+
+}  // namespace wg

@@ -1,0 +1,94 @@
+#include "http/router.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace wg {
+namespace http = boost::beast::http;
+namespace {
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> segments;
+  size_t start = 1;  // skip the leading '/'
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    segments.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+}  // namespace
+
+std::optional<std::string> DecodePathSegment(std::string_view segment) {
+  std::string out;
+  out.reserve(segment.size());
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] != '%') {
+      out.push_back(segment[i]);
+      continue;
+    }
+    if (i + 2 >= segment.size()) return std::nullopt;
+    int hi = Hex(segment[i + 1]);
+    int lo = Hex(segment[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+HttpAnswer Router::Health() const {
+  double now = std::chrono::duration<double>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+  return HttpAnswer::Json(
+      200, fmt::format(R"({{"status":"healthy","service":"webhook-gateway","timestamp":{:.3f},)"
+                       R"("components":{{"config":"healthy",)"
+                       R"("work_queue":{{"in_flight":{},"queued":{}}}}}}})",
+                       now, work_queue_.InFlight(), work_queue_.Queued()));
+}
+
+std::variant<HttpAnswer, Admission> Router::OnHead(http::verb method, std::string_view target,
+                                                   const std::vector<Header>& headers,
+                                                   std::optional<uint64_t> content_length) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.empty() || path.front() != '/') return HttpAnswer::Error(404, "Not Found");
+
+  if (path == "/" || path == "/health") {
+    if (method != http::verb::get && method != http::verb::head) {
+      return HttpAnswer::Error(405, "Method Not Allowed");
+    }
+    if (path == "/") return HttpAnswer::Json(200, R"({"message":"200 OK"})");
+    return Health();
+  }
+
+  auto segments = SplitPath(path);
+  if (segments.size() >= 2 && segments.size() <= 3 && segments[0] == "webhook") {
+    for (size_t i = 1; i < segments.size(); ++i) {
+      if (segments[i].empty()) return HttpAnswer::Error(404, "Not Found");
+    }
+    if (method != http::verb::post) return HttpAnswer::Error(405, "Method Not Allowed");
+    auto last = DecodePathSegment(segments.back());
+    std::optional<std::string> ns;
+    if (segments.size() == 3) ns = DecodePathSegment(segments[1]);
+    if (!last || (segments.size() == 3 && !ns)) {
+      return HttpAnswer::Error(400, "Invalid URL encoding in path");
+    }
+    if (segments.size() == 3 && ns->empty()) return HttpAnswer::Error(400, "Invalid namespace format");
+    RequestHead head{ns ? std::string_view(*ns) : std::string_view(), *last, headers,
+                     content_length};
+    return pipeline_.OnHead(head);
+  }
+  return HttpAnswer::Error(404, "Not Found");
+}
+
+}  // namespace wg

@@ -1,0 +1,138 @@
+#include "http/session.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "observability/logger.hpp"
+
+namespace wg {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+std::vector<Header> CollectHeaders(const http::fields& fields) {
+  std::vector<Header> headers;
+  headers.reserve(16);
+  for (const auto& field : fields) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    headers.push_back({std::move(name), std::string(field.value())});
+  }
+  return headers;
+}
+
+bool ExpectsContinue(const http::fields& fields) {
+  auto it = fields.find(http::field::expect);
+  return it != fields.end() && beast::iequals(it->value(), "100-continue");
+}
+
+// Removes the session from the registry whatever way the coroutine ends.
+struct Registration {
+  Registration(SessionRegistry& registry, SessionState& state) : registry(registry), state(state) {
+    registry.sessions.insert(&state);
+    registry.open_sessions->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Registration() {
+    registry.sessions.erase(&state);
+    registry.open_sessions->fetch_sub(1, std::memory_order_relaxed);
+  }
+  SessionRegistry& registry;
+  SessionState& state;
+};
+
+}  // namespace
+
+asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
+                                 const Router& router, Logger& logger) {
+  beast::tcp_stream stream(std::move(socket));
+  SessionState state{&stream, true};
+  Registration registration(registry, state);
+  const RequestLimits& limits = router.pipeline().limits();
+  beast::flat_buffer buffer;
+
+  while (!registry.draining) {
+    // Wait for the first byte of the next request under the idle timeout...
+    state.idle = true;
+    if (buffer.size() == 0) {
+      stream.expires_after(limits.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
+      if (ec) break;  // closed, idle timeout, or shutdown
+      buffer.commit(n);
+    }
+    state.idle = false;
+
+    // ...then the whole head must arrive within the header timeout (slowloris).
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kMaxRequestHeadBytes);
+    // No body limit while reading the head: the pipeline answers an oversized Content-Length
+    // with its own 413 (after authentication), and the limit is set before any body byte.
+    parser.body_limit(boost::none);
+    stream.expires_after(limits.header_timeout);
+    auto [head_ec, head_n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+    if (head_ec) {
+      if (head_ec == http::error::header_limit) {
+        auto response = BuildResponse(HttpAnswer::Error(431, "Request header fields too large"), 11, false);
+        co_await http::async_write(stream, response, kUseTuple);
+      } else if (head_ec != beast::error::timeout && head_ec != http::error::end_of_stream &&
+                 head_ec != asio::error::eof && head_ec != asio::error::operation_aborted &&
+                 head_ec != asio::error::connection_reset) {
+        auto response = BuildResponse(HttpAnswer::Error(400, "Bad Request"), 11, false);
+        co_await http::async_write(stream, response, kUseTuple);
+      }
+      break;
+    }
+
+    auto& request = parser.get();
+    const unsigned version = request.version();
+    bool keep_alive = request.keep_alive();
+    std::vector<Header> headers = CollectHeaders(request.base());
+    auto length = parser.content_length();
+    auto route = router.OnHead(request.method(), request.target(), headers,
+                               length ? std::optional<uint64_t>(*length) : std::nullopt);
+
+    HttpAnswer answer;
+    if (auto* early = std::get_if<HttpAnswer>(&route)) {
+      answer = std::move(*early);
+      if (!parser.is_done()) answer.close = true;  // a body we will not read
+    } else {
+      auto& admission = std::get<Admission>(route);
+      if (ExpectsContinue(request.base())) {
+        http::response<http::empty_body> proceed(http::status::continue_, version);
+        co_await http::async_write(stream, proceed, kUseTuple);
+      }
+      parser.body_limit(limits.max_body_bytes);
+      stream.expires_after(limits.body_timeout);
+      auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      if (body_ec == http::error::body_limit) {
+        answer = HttpAnswer::Error(413, fmt::format("Payload too large: more than {} bytes (max: {})",
+                                                    limits.max_body_bytes, limits.max_body_bytes));
+        answer.close = true;
+      } else if (body_ec) {
+        break;  // timeout or a broken connection: nothing was accepted
+      } else {
+        asio::any_io_executor executor = co_await asio::this_coro::executor;
+        answer = router.pipeline().OnBody(admission, std::move(headers),
+                                          std::move(parser.get().body()), executor);
+      }
+    }
+
+    const bool close = answer.close || !keep_alive || registry.draining;
+    auto response = BuildResponse(std::move(answer), version, !close);
+    stream.expires_after(limits.body_timeout);
+    auto [write_ec, write_n] = co_await http::async_write(stream, response, kUseTuple);
+    if (write_ec || close) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+}  // namespace wg

@@ -1,0 +1,39 @@
+// One client connection: keep-alive loop of read head -> route -> maybe read body -> answer.
+// Limits are enforced while reading: header size by the parser, body size from Content-Length
+// before the body is read (413) or by the parser while a chunked body streams in.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <atomic>
+#include <unordered_set>
+
+#include "http/router.hpp"
+#include "webhook/limits.hpp"
+
+namespace wg {
+
+class Logger;
+
+struct SessionState {
+  boost::beast::tcp_stream* stream = nullptr;
+  bool idle = true;  // waiting for the next request: may be closed at shutdown
+};
+
+// The sessions of one I/O thread; touched only from that thread.
+struct SessionRegistry {
+  std::unordered_set<SessionState*> sessions;
+  bool draining = false;
+  std::atomic<size_t>* open_sessions = nullptr;  // across all threads
+};
+
+boost::asio::awaitable<void> RunSession(boost::asio::ip::tcp::socket socket,
+                                        SessionRegistry& registry, const Router& router,
+                                        Logger& logger);
+
+// Request heads larger than this (request line + all header lines) get 431.
+constexpr size_t kMaxRequestHeadBytes = 16 * 1024;
+
+}  // namespace wg

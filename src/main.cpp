@@ -1,0 +1,106 @@
+// Flags, wiring and signals. Everything testable lives in the library under src/.
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/thread_pool.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "chain/work_queue.hpp"
+#include "config/command_line.hpp"
+#include "config/config_loader.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "observability/logger.hpp"
+#include "webhook/pipeline.hpp"
+
+namespace {
+constexpr std::string_view kVersion = "0.1.0";
+}
+
+int main(int argc, char** argv) {
+  using namespace wg;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = ParseCommandLine(args, ProcessEnvironment());
+  if (parsed.options.help) {
+    std::cout << HelpText();
+    return 0;
+  }
+  if (parsed.options.version) {
+    std::cout << "webhook-gateway " << kVersion << "\n";
+    return 0;
+  }
+  if (!parsed.errors.empty()) {
+    for (const auto& error : parsed.errors) std::cerr << "webhook-gateway: " << error << "\n";
+    return 2;
+  }
+  const CommandLine& options = parsed.options;
+  Logger logger(options.log_level, options.log_format);
+
+  // Block the stop signals before any thread starts, so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  boost::asio::thread_pool blocking_pool(2);
+  ModuleContext context{&blocking_pool, &logger, std::filesystem::current_path().string()};
+  LoadResult loaded = LoadConfig(options.sources, ProcessEnvironment(), context);
+  for (const auto& warning : loaded.warnings) {
+    std::cerr << "warning: " << ConfigErrors::Format(warning) << "\n";
+  }
+  if (!loaded.config) {
+    for (const auto& error : loaded.errors) std::cerr << ConfigErrors::Format(error) << "\n";
+    std::cerr << fmt::format("webhook-gateway: configuration has {} error{}\n", loaded.errors.size(),
+                             loaded.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  if (options.check_config) {
+    std::cout << fmt::format("configuration is valid: {} webhook(s), {} connection(s)\n",
+                             loaded.config->webhooks.size(), loaded.config->connections.size());
+    return 0;
+  }
+
+  ConfigHolder config(loaded.config);
+  WorkQueue work_queue(options.max_in_flight, options.max_queued);
+  Pipeline pipeline(config, work_queue, logger, options.limits);
+  Router router(pipeline, work_queue);
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Server server({options.listen_address, options.listen_port, threads}, router, logger);
+  if (auto error = server.Bind()) {
+    logger.Error("cannot start", {{"error", *error}});
+    return 1;
+  }
+  server.Start();
+  logger.Info(fmt::format("listening on {}:{}", options.listen_address, server.port()),
+              {{"threads", std::to_string(threads)},
+               {"webhooks", std::to_string(loaded.config->webhooks.size())}});
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  logger.Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.BeginShutdown();
+  auto deadline = std::chrono::steady_clock::now() + options.shutdown_timeout;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (server.OpenSessions() > 0 || !work_queue.Idle())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!work_queue.Idle()) {
+    logger.Error("shutdown deadline reached with chains still running",
+                 {{"in_flight", std::to_string(work_queue.InFlight())},
+                  {"queued", std::to_string(work_queue.Queued())}});
+  }
+  server.Stop();
+  blocking_pool.join();
+  // Modules may hold sockets of the I/O threads' event loops: release them before those go.
+  config.Set(nullptr);
+  loaded.config.reset();
+  logger.Info("stopped");
+  return 0;
+}

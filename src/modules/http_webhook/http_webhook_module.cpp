@@ -1,0 +1,324 @@
+#include "modules/http_webhook/http_webhook_module.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "config/json_reader.hpp"
+#include "modules/http_webhook/url_policy.hpp"
+
+namespace wg {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kMaxIdlePerThread = 64;
+constexpr size_t kMaxResponseBytes = 1024 * 1024;
+
+// Never forwarded: they describe the incoming connection, not the webhook.
+constexpr std::array<std::string_view, 12> kHopByHop = {
+    "host", "connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection",
+    "proxy-authenticate", "proxy-authorization", "te", "trailer", "content-length", "expect"};
+
+// Credentials of the incoming request: forwarded only when named in allowed_headers, so that a
+// sender's secret does not leak to the destination by default.
+constexpr std::array<std::string_view, 5> kCredentialHeaders = {
+    "authorization", "cookie", "x-api-key", "x-auth-token", "x-access-token"};
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsSafeValue(std::string_view value) {
+  if (value.size() > 8192) return false;
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0' || c == '\v' || c == '\f') return false;
+  }
+  return true;
+}
+
+struct Target {
+  std::string host;  // lower-case, without brackets
+  std::string port;
+  std::string host_header;
+  std::string path_and_query;
+};
+
+struct Options {
+  Target target;
+  http::verb method = http::verb::post;
+  std::vector<std::pair<std::string, std::string>> headers;  // custom headers
+  bool forward_headers = false;
+  std::optional<std::set<std::string>> allowed_headers;  // lower-case
+  bool host_allowed_explicitly = false;
+  std::chrono::milliseconds timeout{30000};
+};
+
+class HttpWebhookModule final : public Module {
+ public:
+  explicit HttpWebhookModule(Options options) : options_(std::move(options)) {}
+
+  asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
+    auto executor = co_await asio::this_coro::executor;
+    auto request = BuildRequest(*delivery);
+    // A pooled connection may have been closed by the server meanwhile: one fresh retry then.
+    for (int round = 0; round < 2; ++round) {
+      bool reused = false;
+      std::optional<beast::tcp_stream> stream = TakeIdle(executor);
+      if (stream) {
+        reused = true;
+      } else {
+        auto connecting = Connect(executor);
+        auto connected = co_await std::move(connecting);
+        if (std::holds_alternative<Outcome>(connected)) co_return std::get<Outcome>(connected);
+        stream.emplace(std::move(std::get<beast::tcp_stream>(connected)));
+      }
+      stream->expires_after(options_.timeout);
+      auto [write_ec, written] = co_await http::async_write(*stream, request, kUseTuple);
+      beast::flat_buffer buffer;
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(kMaxResponseBytes);
+      beast::error_code read_ec = write_ec;
+      if (!write_ec) {
+        auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kUseTuple);
+        read_ec = ec;
+      }
+      if (read_ec) {
+        if (reused && round == 0 && buffer.size() == 0 && read_ec != beast::error::timeout) {
+          continue;  // stale keep-alive connection
+        }
+        if (read_ec == beast::error::timeout) {
+          co_return Outcome::Retryable(fmt::format("timed out after {} ms", options_.timeout.count()));
+        }
+        co_return Outcome::Retryable(fmt::format("connection failed: {}", read_ec.message()));
+      }
+      auto& response = parser.get();
+      unsigned status = response.result_int();
+      if (response.keep_alive()) ReturnIdle(executor, std::move(*stream));
+      if (status >= 200 && status < 300) co_return Outcome::Delivered();
+      std::string body = response.body().substr(0, 200);
+      std::string message = fmt::format("HTTP {} from {}{}", status, options_.target.host_header,
+                                        body.empty() ? "" : ": " + body);
+      if (status == 408 || status == 429 || status >= 500) co_return Outcome::Retryable(message);
+      co_return Outcome::Permanent(message);
+    }
+    co_return Outcome::Retryable("connection closed by the server");
+  }
+
+ private:
+  http::request<http::string_body> BuildRequest(const Delivery& delivery) const {
+    http::request<http::string_body> request(options_.method, options_.target.path_and_query, 11);
+    if (options_.forward_headers) {
+      for (const auto& header : delivery.headers) {
+        if (!Forwardable(header.name, header.value)) continue;
+        request.set(header.name, header.value);
+      }
+    }
+    for (const auto& [name, value] : options_.headers) {
+      if (options_.allowed_headers && !options_.allowed_headers->contains(Lower(name))) continue;
+      request.set(name, value);
+    }
+    request.set(http::field::host, options_.target.host_header);
+    request.set(http::field::user_agent, "webhook-gateway");
+    if (delivery.data_type == DataType::kBlob) {
+      request.set(http::field::content_type, delivery.content_type.empty()
+                                                 ? "application/octet-stream"
+                                                 : delivery.content_type);
+      request.body() = delivery.body;
+    } else {
+      request.set(http::field::content_type, "application/json");
+      request.body() = boost::json::serialize(delivery.payload);
+    }
+    request.keep_alive(true);
+    request.prepare_payload();
+    return request;
+  }
+
+  bool Forwardable(const std::string& name, const std::string& value) const {
+    for (auto hop : kHopByHop) {
+      if (name == hop) return false;
+    }
+    if (!IsToken(name) || !IsSafeValue(value)) return false;
+    if (options_.allowed_headers) return options_.allowed_headers->contains(name);
+    for (auto credential : kCredentialHeaders) {
+      if (name == credential) return false;
+    }
+    return true;
+  }
+
+  asio::awaitable<std::variant<beast::tcp_stream, Outcome>> Connect(asio::any_io_executor executor) {
+    tcp::resolver resolver(executor);
+    auto [resolve_ec, results] = co_await resolver.async_resolve(
+        options_.target.host, options_.target.port, kUseTuple);
+    if (resolve_ec) {
+      co_return Outcome::Retryable(fmt::format("cannot resolve {}: {}", options_.target.host,
+                                               resolve_ec.message()));
+    }
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& entry : results) {
+      if (!options_.host_allowed_explicitly) {
+        if (auto reason = BlockedAddressReason(entry.endpoint().address())) {
+          co_return Outcome::Permanent(fmt::format(
+              "refused: {} resolves to {} ({}); list the host in allowed_hosts to allow it",
+              options_.target.host, entry.endpoint().address().to_string(), *reason));
+        }
+      }
+      endpoints.push_back(entry.endpoint());
+    }
+    beast::tcp_stream stream(executor);
+    stream.expires_after(options_.timeout);
+    auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kUseTuple);
+    if (connect_ec) {
+      co_return Outcome::Retryable(fmt::format("cannot connect to {}:{}: {}", options_.target.host,
+                                               options_.target.port, connect_ec.message()));
+    }
+    stream.socket().set_option(tcp::no_delay(true));
+    co_return std::move(stream);
+  }
+
+  // Idle keep-alive connections, kept per I/O thread: a socket is only used on its own thread.
+  std::optional<beast::tcp_stream> TakeIdle(const asio::any_io_executor& executor) {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[&asio::query(executor, asio::execution::context)];
+    if (idle.empty()) return std::nullopt;
+    beast::tcp_stream stream = std::move(idle.back());
+    idle.pop_back();
+    return stream;
+  }
+
+  void ReturnIdle(const asio::any_io_executor& executor, beast::tcp_stream stream) {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[&asio::query(executor, asio::execution::context)];
+    if (idle.size() < kMaxIdlePerThread) idle.push_back(std::move(stream));
+  }
+
+  Options options_;
+  std::mutex mutex_;
+  std::map<asio::execution_context*, std::vector<beast::tcp_stream>> idle_;
+};
+
+std::optional<Target> ParseTarget(const std::string& url, const std::string& path,
+                                  ConfigErrors& errors) {
+  if (url.size() > 8192 || url.find('\0') != std::string::npos ||
+      url.find("%00") != std::string::npos) {
+    errors.Add(path, "URL is too long or contains NUL");
+    return std::nullopt;
+  }
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) {
+    errors.Add(path, fmt::format("\"{}\" is not an absolute URL", url));
+    return std::nullopt;
+  }
+  std::string scheme = Lower(parsed->scheme());
+  if (scheme == "https") {
+    errors.Add(path, "https URLs are not supported by this build yet (http only)");
+    return std::nullopt;
+  }
+  if (scheme != "http") {
+    errors.Add(path, fmt::format("scheme \"{}\" is not allowed (http only)", scheme));
+    return std::nullopt;
+  }
+  if (parsed->has_userinfo()) {
+    errors.Add(path, "credentials in the URL are not allowed; use module-config.headers");
+    return std::nullopt;
+  }
+  Target target;
+  target.host = Lower(parsed->host_address());
+  if (target.host.size() > 2 && target.host.front() == '[') {
+    target.host = target.host.substr(1, target.host.size() - 2);
+  }
+  target.port = parsed->has_port() ? std::string(parsed->port()) : "80";
+  target.host_header = std::string(parsed->encoded_host_and_port());
+  target.path_and_query = std::string(parsed->encoded_path());
+  if (target.path_and_query.empty()) target.path_and_query = "/";
+  if (parsed->has_query()) target.path_and_query += "?" + std::string(parsed->encoded_query());
+  return target;
+}
+
+}  // namespace
+
+std::unique_ptr<Module> CreateHttpWebhookModule(const ModuleSettings& settings,
+                                                const ModuleContext& context, ConfigErrors& errors) {
+  ObjectReader reader(settings.config, settings.path, errors);
+  const size_t before = errors.size();
+  Options options;
+  auto url = reader.String("url", true);
+  std::string method = reader.StringOr("method", "POST");
+  if (method == "POST") options.method = http::verb::post;
+  else if (method == "PUT") options.method = http::verb::put;
+  else if (method == "PATCH") options.method = http::verb::patch;
+  else errors.Add(reader.PathOf("method"), fmt::format("must be POST, PUT or PATCH, got \"{}\"", method));
+
+  if (const auto* headers = reader.Object("headers")) {
+    for (const auto& member : *headers) {
+      std::string header_path = JoinPath(reader.PathOf("headers"), member.key());
+      if (!member.value().is_string()) {
+        errors.Add(header_path, "header value must be a string");
+        continue;
+      }
+      std::string name(member.key());
+      std::string value(member.value().get_string());
+      if (!IsToken(name)) errors.Add(header_path, "invalid header name");
+      else if (!IsSafeValue(value)) errors.Add(header_path, "header value contains forbidden characters or is longer than 8192");
+      else options.headers.emplace_back(name, value);
+    }
+  }
+  options.forward_headers = reader.Bool("forward_headers", false);
+  if (auto allowed = reader.StringList("allowed_headers")) {
+    options.allowed_headers.emplace();
+    for (const auto& name : *allowed) options.allowed_headers->insert(Lower(name));
+  }
+  std::set<std::string> allowed_hosts;
+  if (auto hosts = reader.StringList("allowed_hosts")) {
+    for (const auto& host : *hosts) allowed_hosts.insert(Lower(host));
+  }
+  double timeout = reader.Number("timeout", 30.0, 0.001, 3600);
+  options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
+  reader.RejectUnknownKeys("http_webhook module-config");
+
+  if (url) {
+    auto target = ParseTarget(*url, reader.PathOf("url"), errors);
+    if (target) {
+      if (!allowed_hosts.empty()) {
+        if (!allowed_hosts.contains(target->host)) {
+          errors.Add(reader.PathOf("url"),
+                     fmt::format("host \"{}\" is not in allowed_hosts", target->host));
+        }
+        options.host_allowed_explicitly = true;
+      } else if (auto reason = BlockedHostReason(target->host)) {
+        errors.Add(reader.PathOf("url"),
+                   fmt::format("refused destination \"{}\": {} (list it in allowed_hosts to allow it)",
+                               target->host, *reason));
+      }
+      options.target = std::move(*target);
+    }
+  }
+  if (errors.size() != before) return nullptr;
+  return std::make_unique<HttpWebhookModule>(std::move(options));
+}
+
+}  // namespace wg

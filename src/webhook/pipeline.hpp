@@ -1,0 +1,73 @@
+// The request pipeline for POST /webhook/{id}: id check -> lookup (with the "default" fallback)
+// -> authorization -> header limits -> declared size -> [body read by the HTTP layer] ->
+// payload parsing and limits -> acceptance into the work queue.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "chain/work_queue.hpp"
+#include "config/config_loader.hpp"
+#include "http/response.hpp"
+#include "modules/module.hpp"
+#include "webhook/limits.hpp"
+
+namespace wg {
+
+class Logger;
+
+// The current configuration; swapped whole on reload, read by every request.
+class ConfigHolder {
+ public:
+  explicit ConfigHolder(std::shared_ptr<const GatewayConfig> config) : config_(std::move(config)) {}
+  std::shared_ptr<const GatewayConfig> Get() const { return config_.load(); }
+  void Set(std::shared_ptr<const GatewayConfig> config) { config_.store(std::move(config)); }
+
+ private:
+  std::atomic<std::shared_ptr<const GatewayConfig>> config_;
+};
+
+struct RequestHead {
+  std::string_view ns;  // empty for /webhook/{id}
+  std::string_view webhook_id;
+  const std::vector<Header>& headers;  // lower-cased names
+  std::optional<uint64_t> content_length;
+};
+
+// A request whose head passed every check; the body may be read.
+struct Admission {
+  std::shared_ptr<const WebhookDefinition> webhook;
+  std::string webhook_id;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const ConfigHolder& config, WorkQueue& work_queue, Logger& logger,
+           RequestLimits limits)
+      : config_(config), work_queue_(work_queue), logger_(logger), limits_(limits) {}
+
+  std::variant<HttpAnswer, Admission> OnHead(const RequestHead& head) const;
+
+  // Parses the body and hands the delivery to the work queue, which runs the chain on
+  // `executor`.
+  HttpAnswer OnBody(const Admission& admission, std::vector<Header> headers, std::string body,
+                    boost::asio::any_io_executor executor) const;
+
+  const RequestLimits& limits() const { return limits_; }
+
+ private:
+  const ConfigHolder& config_;
+  WorkQueue& work_queue_;
+  Logger& logger_;
+  RequestLimits limits_;
+};
+
+const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name);
+
+}  // namespace wg

@@ -1,0 +1,78 @@
+#include "webhook/webhook_id.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cctype>
+
+namespace wg {
+namespace {
+
+constexpr size_t kMaxIdLength = 64;
+constexpr std::array<std::string_view, 12> kReserved = {
+    "stats", "health", "docs", "openapi.json", "redoc", "api",
+    "admin", "root", "system", "internal", "favicon.ico", "robots.txt"};
+constexpr std::array<std::string_view, 5> kReservedPrefixes = {"__", "_", "internal_", "system_",
+                                                               "admin_"};
+constexpr std::array<std::string_view, 3> kReservedSuffixes = {"_internal", "_system", "_admin"};
+
+bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> ValidateWebhookId(std::string_view raw) {
+  std::string_view id = Trim(raw);
+  if (id.empty()) return "Webhook ID cannot be empty";
+  if (id.size() > kMaxIdLength) {
+    return fmt::format("Webhook ID too long: {} characters (max: {})", id.size(), kMaxIdLength);
+  }
+  std::string lower = Lower(id);
+  for (auto reserved : kReserved) {
+    if (lower == reserved) {
+      return fmt::format("Webhook ID '{}' is reserved and cannot be used", id);
+    }
+  }
+  bool format_ok = IsAlnum(id.front());
+  for (char c : id) format_ok = format_ok && (IsAlnum(c) || c == '_' || c == '-');
+  if (!format_ok) {
+    return std::string(
+        "Invalid webhook ID format. Must start with alphanumeric and contain only alphanumeric, "
+        "underscore, and hyphen characters");
+  }
+  for (auto prefix : kReservedPrefixes) {
+    if (lower.starts_with(prefix)) {
+      return fmt::format("Webhook ID cannot start with reserved prefix '{}'", prefix);
+    }
+  }
+  for (auto suffix : kReservedSuffixes) {
+    if (lower.ends_with(suffix)) {
+      return fmt::format("Webhook ID cannot end with reserved suffix '{}'", suffix);
+    }
+  }
+  if (id.find("--") != std::string_view::npos || id.find("__") != std::string_view::npos) {
+    return std::string("Webhook ID cannot contain consecutive underscores or hyphens");
+  }
+  return std::nullopt;
+}
+
+bool IsValidNamespace(std::string_view ns) {
+  if (ns.empty() || ns.size() > 64) return false;
+  for (char c : ns) {
+    if (!IsAlnum(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace wg

@@ -1,0 +1,171 @@
+"""Starts the real webhook-gateway binary and a local HTTP receiver for end-to-end tests.
+
+Standard library only, so the tests run with any python3 on the machine.
+"""
+import http.client
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+BINARY = os.environ.get("WG_BINARY", "build/asan/webhook-gateway")
+
+
+class Gateway:
+    """The gateway binary on a free port, with the given webhooks.json and connections.json."""
+
+    def __init__(self, webhooks, connections=None, extra_args=(), env=None):
+        self.dir = tempfile.mkdtemp(prefix="wg-e2e-")
+        self.webhooks_path = os.path.join(self.dir, "webhooks.json")
+        self.connections_path = os.path.join(self.dir, "connections.json")
+        with open(self.webhooks_path, "w") as f:
+            json.dump(webhooks, f)
+        with open(self.connections_path, "w") as f:
+            json.dump(connections or {}, f)
+        self.stdout_path = os.path.join(self.dir, "stdout.log")
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+        args = [BINARY, "--webhooks", self.webhooks_path, "--connections", self.connections_path,
+                "--listen", "127.0.0.1:0", "--threads", "2", "--log-level", "debug", *extra_args]
+        self.process = subprocess.Popen(
+            args, stdout=open(self.stdout_path, "w"), stderr=open(self.stderr_path, "w"),
+            cwd=self.dir, env={**os.environ, **(env or {})})
+        self.port = self._wait_for_port()
+
+    def _wait_for_port(self):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gateway exited at start:\n" + self.stderr())
+            match = re.search(r"listening on [^ ]+:(\d+)", self.stderr())
+            if match:
+                return int(match.group(1))
+            time.sleep(0.05)
+        raise RuntimeError("gateway did not start:\n" + self.stderr())
+
+    def stderr(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def stdout(self):
+        with open(self.stdout_path) as f:
+            return f.read()
+
+    def request(self, method, path, body=None, headers=None):
+        """Returns (status, headers dict with lower-case names, parsed JSON or raw text)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+                headers = {"Content-Type": "application/json", **(headers or {})}
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            raw = response.read().decode("utf-8", "replace")
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = raw
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, parsed
+        finally:
+            connection.close()
+
+    def post(self, webhook, body, headers=None):
+        return self.request("POST", "/webhook/" + webhook, body, headers)
+
+    def stop(self, timeout=30):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+class Receiver:
+    """A local HTTP server that records what the gateway delivers.
+
+    `script` is a list of (status, delay_seconds) answers used in order; the last one repeats.
+    """
+
+    def __init__(self, script=((200, 0),)):
+        self.script = list(script)
+        self.received = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    index = len(receiver.received)
+                    status, delay = receiver.script[min(index, len(receiver.script) - 1)]
+                    receiver.received.append({"path": self.path, "body": body,
+                                              "headers": dict(self.headers), "status": status})
+                if delay:
+                    time.sleep(delay)
+                answer = b'{"ok":true}' if status < 300 else b'{"error":"scripted"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_PUT = do_POST
+            do_PATCH = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def delivered(self):
+        with self.lock:
+            return [r for r in self.received if r["status"] < 300]
+
+    def count(self):
+        with self.lock:
+            return len(self.received)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def raw_exchange(port, data, read_timeout=5.0):
+    """Sends raw bytes, returns everything the server answers until it closes or times out."""
+    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout:
+            pass
+        return b"".join(chunks)
