@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   ConfigHolder config(loaded.config);
   WorkQueue work_queue(options.max_in_flight, options.max_queued);
   Pipeline pipeline(config, work_queue, logger, options.limits);
-  Router router(pipeline, work_queue);
+  Router router(pipeline, work_queue, config);
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Server server({options.listen_address, options.listen_port, threads}, router, logger);

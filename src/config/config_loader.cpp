@@ -49,12 +49,16 @@ void ProcessDocuments(std::optional<json::value> webhooks_doc,
     SubstituteEnvironment(*connections_doc, lookup, connection_errors);
     ParseConnections(*connections_doc, connection_errors, config.connections);
   }
+  config.connection_registry = ConnectionRegistry::Build(config.connections, connection_errors);
   errors.Append(connection_errors);
+  ModuleContext module_context = context;
+  module_context.connections = config.connection_registry.get();
 
   ConfigErrors webhook_errors(webhooks_name);
   if (webhooks_doc) {
     SubstituteEnvironment(*webhooks_doc, lookup, webhook_errors);
-    ParseWebhooks(*webhooks_doc, config.connections, context, webhook_errors, config.webhooks);
+    ParseWebhooks(*webhooks_doc, config.connections, module_context, webhook_errors,
+                  config.webhooks);
     for (const auto& [id, unused] : config.webhooks) {
       if (auto problem = ValidateWebhookId(id)) {
         webhook_errors.Warn(JoinPath("", id),

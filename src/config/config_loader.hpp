@@ -10,6 +10,7 @@
 #include "config/env_substitution.hpp"
 #include "config/json_reader.hpp"
 #include "config/webhook_config.hpp"
+#include "connections/connection_registry.hpp"
 
 namespace wg {
 
@@ -23,6 +24,7 @@ struct ConfigSources {
 struct GatewayConfig {
   WebhookMap webhooks;
   ConnectionMap connections;
+  std::shared_ptr<ConnectionRegistry> connection_registry;
   bool default_webhook_synthesised = false;
 
   // Exact id, else the webhook named "default", else null.

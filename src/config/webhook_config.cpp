@@ -12,13 +12,15 @@ namespace {
 
 // Keys of the Python project's webhook definition that this build does not implement yet.
 // Refusing to start is safer than silently accepting webhooks a user meant to authenticate.
-constexpr std::array<std::string_view, 16> kNotYetSupportedKeys = {
+constexpr std::array<std::string_view, 15> kNotYetSupportedKeys = {
     "basic_auth", "jwt", "hmac", "ip_whitelist", "trusted_proxies", "header_auth", "query_auth",
     "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema", "credential_cleanup",
-    "rate_limit", "dedup", "redis"};
+    "rate_limit", "dedup"};
 
 // Legacy fields a chain item (or the webhook) may carry outside module-config.
 constexpr std::array<std::string_view, 3> kLegacyItemFields = {"topic", "queue_name", "destination"};
+// Legacy fields only the webhook itself carries: redis_publish's top-level `redis` block.
+constexpr std::array<std::string_view, 1> kLegacyWebhookFields = {"redis"};
 
 RetryPolicy ParseRetry(const json::object& object, const std::string& path, ConfigErrors& errors) {
   ObjectReader reader(object, path, errors);
@@ -116,8 +118,10 @@ std::shared_ptr<Module> BuildModule(const ItemSpec& spec, const ConnectionMap& c
 }
 
 // Moves legacy top-level fields (queue_name, topic, destination) into module-config.
-void MergeLegacyFields(ObjectReader& reader, ItemSpec& spec, ConfigErrors& errors) {
-  for (auto field : kLegacyItemFields) {
+template <size_t N>
+void MergeLegacyFields(ObjectReader& reader, ItemSpec& spec, ConfigErrors& errors,
+                       const std::array<std::string_view, N>& fields) {
+  for (auto field : fields) {
     auto value = reader.Get(field);
     if (value == nullptr) continue;
     if (spec.module_config.contains(field)) {
@@ -139,7 +143,7 @@ void ParseItemCommon(ObjectReader& reader, ItemSpec& spec, ConfigErrors& errors)
   if (const json::object* retry = reader.Object("retry")) {
     spec.retry = ParseRetry(*retry, reader.PathOf("retry"), errors);
   }
-  MergeLegacyFields(reader, spec, errors);
+  MergeLegacyFields(reader, spec, errors, kLegacyItemFields);
 }
 
 std::optional<ItemSpec> ParseChainItem(const json::value& value, const std::string& path,
@@ -236,7 +240,17 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
         errors.Warn(reader.PathOf(key), "ignored: \"chain\" takes precedence over \"module\"");
       }
     }
-    for (auto key : kLegacyItemFields) reader.Get(key);
+    for (auto key : kLegacyItemFields) {
+      if (reader.Get(key) != nullptr) {
+        errors.Warn(reader.PathOf(key), "ignored in a chain: give it to the chain item instead");
+      }
+    }
+    for (auto key : kLegacyWebhookFields) {
+      if (reader.Get(key) != nullptr) {
+        errors.Warn(reader.PathOf(key), "ignored in a chain: give it to the chain item's "
+                                        "module-config instead");
+      }
+    }
   } else {
     ItemSpec spec;
     auto module = reader.String("module");
@@ -244,6 +258,7 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
       errors.Add(path, "needs \"module\" or \"chain\"");
     }
     ParseItemCommon(reader, spec, errors);
+    MergeLegacyFields(reader, spec, errors, kLegacyWebhookFields);
     if (const json::value* settings = reader.Get("chain-config")) {
       webhook->chain.settings = ParseChainConfig(*settings, reader.PathOf("chain-config"), errors);
     }

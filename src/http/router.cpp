@@ -50,11 +50,20 @@ std::optional<std::string> DecodePathSegment(std::string_view segment) {
 HttpAnswer Router::Health() const {
   double now = std::chrono::duration<double>(
                    std::chrono::system_clock::now().time_since_epoch()).count();
-  return HttpAnswer::Json(
-      200, fmt::format(R"({{"status":"healthy","service":"webhook-gateway","timestamp":{:.3f},)"
-                       R"("components":{{"config":"healthy",)"
-                       R"("work_queue":{{"in_flight":{},"queued":{}}}}}}})",
-                       now, work_queue_.InFlight(), work_queue_.Queued()));
+  boost::json::object components;
+  components["config"] = "healthy";
+  components["work_queue"] = {{"in_flight", work_queue_.InFlight()},
+                              {"queued", work_queue_.Queued()}};
+  auto config = config_.Get();
+  if (config && config->connection_registry) {
+    components["connections"] = config->connection_registry->Health();
+  }
+  boost::json::object health;
+  health["status"] = "healthy";
+  health["service"] = "webhook-gateway";
+  health["timestamp"] = now;
+  health["components"] = std::move(components);
+  return HttpAnswer::Json(200, boost::json::serialize(health));
 }
 
 std::variant<HttpAnswer, Admission> Router::OnHead(http::verb method, std::string_view target,

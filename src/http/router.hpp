@@ -14,8 +14,8 @@ namespace wg {
 
 class Router {
  public:
-  Router(const Pipeline& pipeline, const WorkQueue& work_queue)
-      : pipeline_(pipeline), work_queue_(work_queue) {}
+  Router(const Pipeline& pipeline, const WorkQueue& work_queue, const ConfigHolder& config)
+      : pipeline_(pipeline), work_queue_(work_queue), config_(config) {}
 
   std::variant<HttpAnswer, Admission> OnHead(boost::beast::http::verb method,
                                              std::string_view target,
@@ -29,6 +29,7 @@ class Router {
 
   const Pipeline& pipeline_;
   const WorkQueue& work_queue_;
+  const ConfigHolder& config_;
 };
 
 // Percent-decodes one path segment; nullopt when the encoding is invalid.

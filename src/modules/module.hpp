@@ -16,6 +16,7 @@ namespace wg {
 
 class Logger;
 class ConfigErrors;
+class ConnectionRegistry;
 
 struct Header {
   std::string name;  // lower-cased
@@ -71,6 +72,7 @@ struct ModuleContext {
   boost::asio::thread_pool* blocking_pool = nullptr;  // for file I/O and blocking client libraries
   Logger* logger = nullptr;
   std::string working_directory;  // default base_dir of save_to_disk
+  ConnectionRegistry* connections = nullptr;  // shared clients of connections.json
 };
 
 // A module's configuration as the config loader hands it over.

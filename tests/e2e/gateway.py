@@ -32,15 +32,17 @@ class Gateway:
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         args = [BINARY, "--webhooks", self.webhooks_path, "--connections", self.connections_path,
                 "--listen", "127.0.0.1:0", "--threads", "2", "--log-level", "debug", *extra_args]
-        self.process = subprocess.Popen(
-            args, stdout=open(self.stdout_path, "w"), stderr=open(self.stderr_path, "w"),
-            cwd=self.dir, env={**os.environ, **(env or {})})
+        self._stdout = open(self.stdout_path, "w")
+        self._stderr = open(self.stderr_path, "w")
+        self.process = subprocess.Popen(args, stdout=self._stdout, stderr=self._stderr, cwd=self.dir,
+                                        env={**os.environ, **(env or {})})
         self.port = self._wait_for_port()
 
     def _wait_for_port(self):
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:
+                self._close_logs()
                 raise RuntimeError("gateway exited at start:\n" + self.stderr())
             match = re.search(r"listening on [^ ]+:(\d+)", self.stderr())
             if match:
@@ -77,6 +79,10 @@ class Gateway:
     def post(self, webhook, body, headers=None):
         return self.request("POST", "/webhook/" + webhook, body, headers)
 
+    def _close_logs(self):
+        self._stdout.close()
+        self._stderr.close()
+
     def stop(self, timeout=30):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -85,6 +91,7 @@ class Gateway:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._close_logs()
         return self.process.returncode
 
 

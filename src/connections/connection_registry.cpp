@@ -1,0 +1,42 @@
+#include "connections/connection_registry.hpp"
+
+#include <fmt/format.h>
+
+namespace wg {
+
+bool IsRedisConnectionType(std::string_view type) { return type == "redis-rq" || type == "redis"; }
+
+std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
+    const std::map<std::string, ConnectionConfig, std::less<>>& connections, ConfigErrors& errors) {
+  auto registry = std::make_shared<ConnectionRegistry>();
+  for (const auto& [name, connection] : connections) {
+    if (IsRedisConnectionType(connection.type)) {
+      auto endpoint = ParseRedisEndpoint(connection.settings, JoinPath("", name), errors, true);
+      if (endpoint) registry->redis_.emplace(name, std::make_shared<RedisClient>(name, *endpoint));
+    }
+  }
+  return registry;
+}
+
+std::shared_ptr<RedisClient> ConnectionRegistry::Redis(std::string_view name) const {
+  auto found = redis_.find(name);
+  return found == redis_.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint& endpoint) {
+  std::string key = fmt::format("{}:{}/{}", endpoint.host, endpoint.port, endpoint.db);
+  std::lock_guard lock(mutex_);
+  auto& client = inline_redis_[key];
+  if (!client) client = std::make_shared<RedisClient>("redis://" + key, endpoint);
+  return client;
+}
+
+boost::json::object ConnectionRegistry::Health() const {
+  boost::json::object out;
+  for (const auto& [name, client] : redis_) out[name] = client->State();
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
+  return out;
+}
+
+}  // namespace wg

@@ -1,0 +1,69 @@
+"""Real servers started by the tests themselves, on free private ports."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require(binary):
+    path = shutil.which(binary)
+    if not path:
+        raise RuntimeError("%s is not installed: run `bash scripts/services start` "
+                           "(the test command does)" % binary)
+    return path
+
+
+class RedisServer:
+    """A private redis-server; can be stopped and started again on the same port."""
+
+    def __init__(self):
+        require("redis-server")
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="wg-redis-")
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.cli("PING").strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def cli(self, *args):
+        result = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
+                                text=True, timeout=10)
+        return result.stdout
+
+    def url(self):
+        return "redis://127.0.0.1:%d" % self.port
+
+
+def run_rq_worker(redis_url, queue, out_dir, serializer=None, timeout=60):
+    """Runs a stock `rq worker --burst` (Debian's python3-rq) until the queue is empty."""
+    rq = require("rq")
+    args = [rq, "worker", "--burst", "-u", redis_url, "--disable-job-desc-logging"]
+    if serializer:
+        args += ["-S", serializer]
+    args.append(queue)
+    env = {**os.environ, "WG_RQ_OUT": out_dir,
+           "PYTHONPATH": os.path.join(os.path.dirname(__file__), "rq")}
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
