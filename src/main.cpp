@@ -14,6 +14,7 @@
 #include "config/config_loader.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
 #include "webhook/pipeline.hpp"
 
@@ -49,7 +50,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   boost::asio::thread_pool blocking_pool(2);
+  LineWriter stdout_writer(1);
   ModuleContext context{&blocking_pool, &logger, std::filesystem::current_path().string()};
+  context.stdout_writer = &stdout_writer;
   LoadResult loaded = LoadConfig(options.sources, ProcessEnvironment(), context);
   for (const auto& warning : loaded.warnings) {
     std::cerr << "warning: " << ConfigErrors::Format(warning) << "\n";

@@ -126,6 +126,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
 
     const bool close = answer.close || !keep_alive || registry.draining;
     auto response = BuildResponse(std::move(answer), version, !close);
+    if (request.method() == http::verb::head) response.body().clear();  // keeps Content-Length
     stream.expires_after(limits.body_timeout);
     auto [write_ec, write_n] = co_await http::async_write(stream, response, kUseTuple);
     if (write_ec || close) break;

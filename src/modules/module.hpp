@@ -17,6 +17,7 @@ namespace wg {
 class Logger;
 class ConfigErrors;
 class ConnectionRegistry;
+class LineWriter;
 
 struct Header {
   std::string name;  // lower-cased
@@ -73,6 +74,7 @@ struct ModuleContext {
   Logger* logger = nullptr;
   std::string working_directory;  // default base_dir of save_to_disk
   ConnectionRegistry* connections = nullptr;  // shared clients of connections.json
+  LineWriter* stdout_writer = nullptr;        // the log module's output; null: written directly
 };
 
 // A module's configuration as the config loader hands it over.

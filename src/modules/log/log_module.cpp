@@ -7,6 +7,7 @@
 
 #include "config/json_reader.hpp"
 #include "modules/run_blocking.hpp"
+#include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
 
 namespace wg {
@@ -54,11 +55,15 @@ json::value Redact(const json::value& value, int depth) {
 
 class LogModule final : public Module {
  public:
-  LogModule(bool pretty, bool redact, boost::asio::thread_pool* pool)
-      : pretty_(pretty), redact_(redact), pool_(pool) {}
+  LogModule(bool pretty, bool redact, boost::asio::thread_pool* pool, LineWriter* writer)
+      : pretty_(pretty), redact_(redact), pool_(pool), writer_(writer) {}
 
   boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
     std::string text = RenderLogEntry(*delivery, pretty_, redact_);
+    if (writer_ != nullptr) {
+      if (!writer_->Write(text)) co_return Outcome::Retryable("stdout is not keeping up");
+      co_return Outcome::Delivered();
+    }
     auto writing = RunBlocking(*pool_, [text = std::move(text)]() mutable {
       Logger::WriteLine(1, std::move(text));
       return 0;
@@ -71,6 +76,7 @@ class LogModule final : public Module {
   bool pretty_;
   bool redact_;
   boost::asio::thread_pool* pool_;
+  LineWriter* writer_;
 };
 
 void AppendPretty(std::string& out, const json::value& value, int indent) {
@@ -138,7 +144,7 @@ std::unique_ptr<Module> CreateLogModule(const ModuleSettings& settings,
   bool pretty = reader.Bool("pretty_print", false);
   bool redact = reader.Bool("redact_sensitive", true);
   reader.RejectUnknownKeys("log module-config");
-  return std::make_unique<LogModule>(pretty, redact, context.blocking_pool);
+  return std::make_unique<LogModule>(pretty, redact, context.blocking_pool, context.stdout_writer);
 }
 
 }  // namespace wg
