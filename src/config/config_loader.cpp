@@ -31,6 +31,23 @@ std::optional<std::string> ReadFile(const std::string& path, bool& missing, Conf
   return buffer.str();
 }
 
+// Reads and parses one config file. A missing file is an error only when it was named
+// explicitly; `missing` tells the caller so it can fall back.
+std::optional<json::value> ReadDocument(const std::string& path, bool named_explicitly,
+                                        bool& missing, ConfigErrors& errors) {
+  ConfigErrors file_errors(path);
+  std::optional<json::value> document;
+  auto text = ReadFile(path, missing, file_errors);
+  if (text) {
+    file_errors.SetFile(FileName(path));
+    document = ParseJsonDocument(*text, file_errors);
+  } else if (missing && named_explicitly) {
+    file_errors.Add("", "file not found");
+  }
+  errors.Append(file_errors);
+  return document;
+}
+
 LoadResult Finish(ConfigErrors& errors, std::shared_ptr<GatewayConfig> config) {
   LoadResult result;
   result.errors = errors.errors();
@@ -133,37 +150,19 @@ LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
   const std::string webhooks_name = FileName(sources.webhooks_path);
   const std::string connections_name = FileName(sources.connections_path);
 
-  std::optional<json::value> webhooks_doc;
-  {
-    ConfigErrors file_errors(sources.webhooks_path);
-    bool missing = false;
-    auto text = ReadFile(sources.webhooks_path, missing, file_errors);
-    if (text) {
-      file_errors.SetFile(webhooks_name);
-      webhooks_doc = ParseJsonDocument(*text, file_errors);
-    } else if (missing && sources.webhooks_path_explicit) {
-      file_errors.Add("", "file not found");
-    } else if (missing) {
-      file_errors.Warn("", "no webhooks file: serving the built-in \"default\" log webhook");
-      webhooks_doc = DefaultWebhooksDocument();
-      config->default_webhook_synthesised = true;
-    }
-    errors.Append(file_errors);
+  bool webhooks_missing = false;
+  std::optional<json::value> webhooks_doc = ReadDocument(
+      sources.webhooks_path, sources.webhooks_path_explicit, webhooks_missing, errors);
+  if (webhooks_missing && !sources.webhooks_path_explicit) {
+    ConfigErrors warning(sources.webhooks_path);
+    warning.Warn("", "no webhooks file: serving the built-in \"default\" log webhook");
+    errors.Append(warning);
+    webhooks_doc = DefaultWebhooksDocument();
+    config->default_webhook_synthesised = true;
   }
-
-  std::optional<json::value> connections_doc;
-  {
-    ConfigErrors file_errors(sources.connections_path);
-    bool missing = false;
-    auto text = ReadFile(sources.connections_path, missing, file_errors);
-    if (text) {
-      file_errors.SetFile(connections_name);
-      connections_doc = ParseJsonDocument(*text, file_errors);
-    } else if (missing && sources.connections_path_explicit) {
-      file_errors.Add("", "file not found");
-    }
-    errors.Append(file_errors);
-  }
+  bool connections_missing = false;
+  std::optional<json::value> connections_doc = ReadDocument(
+      sources.connections_path, sources.connections_path_explicit, connections_missing, errors);
 
   ProcessDocuments(std::move(webhooks_doc), std::move(connections_doc), webhooks_name,
                    connections_name, lookup, context, errors, *config);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cctype>
+#include <string>
 #include <string_view>
 
 namespace wg {
@@ -15,6 +16,12 @@ inline bool IsNameOf(std::string_view text, std::string_view extra, size_t max_l
     }
   }
   return true;
+}
+
+inline std::string ToLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 // A Python-style identifier: letter or underscore, then letters, digits, underscores.

@@ -1,5 +1,7 @@
 #include "observability/line_writer.hpp"
 
+#include "util/write_all.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,17 +46,7 @@ void LineWriter::Run() {
       if (buffer_.empty() && stopping_) return;
       batch.swap(buffer_);
     }
-    const char* data = batch.data();
-    size_t left = batch.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, data, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        break;  // nowhere to report a broken stdout; drop the batch
-      }
-      data += n;
-      left -= static_cast<size_t>(n);
-    }
+    WriteAll(fd_, batch.data(), batch.size());  // nowhere to report a broken stdout
     batch.clear();
   }
 }

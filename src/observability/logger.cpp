@@ -1,5 +1,7 @@
 #include "observability/logger.hpp"
 
+#include "util/write_all.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,17 +83,7 @@ void AppendJsonEscaped(std::string& out, std::string_view text) {
 
 void Logger::WriteLine(int fd, std::string line) {
   line.push_back('\n');
-  const char* data = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // Nowhere left to report a failing log stream.
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
+  WriteAll(fd, line.data(), line.size());  // nowhere left to report a failing log stream
 }
 
 void Logger::Log(LogLevel level, std::string_view message, const std::vector<LogField>& fields) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "config/names.hpp"
+
 #include <array>
 #include <cctype>
 
@@ -18,11 +20,6 @@ constexpr std::array<std::string_view, 3> kReservedSuffixes = {"_internal", "_sy
 
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
@@ -38,7 +35,7 @@ std::optional<std::string> ValidateWebhookId(std::string_view raw) {
   if (id.size() > kMaxIdLength) {
     return fmt::format("Webhook ID too long: {} characters (max: {})", id.size(), kMaxIdLength);
   }
-  std::string lower = Lower(id);
+  std::string lower = ToLower(id);
   for (auto reserved : kReserved) {
     if (lower == reserved) {
       return fmt::format("Webhook ID '{}' is reserved and cannot be used", id);

@@ -6,6 +6,8 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include "config/names.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -37,11 +39,6 @@ constexpr std::array<std::string_view, 12> kHopByHop = {
 constexpr std::array<std::string_view, 5> kCredentialHeaders = {
     "authorization", "cookie", "x-api-key", "x-auth-token", "x-access-token"};
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsToken(std::string_view name) {
   if (name.empty()) return false;
@@ -139,7 +136,7 @@ class HttpWebhookModule final : public Module {
       }
     }
     for (const auto& [name, value] : options_.headers) {
-      if (options_.allowed_headers && !options_.allowed_headers->contains(Lower(name))) continue;
+      if (options_.allowed_headers && !options_.allowed_headers->contains(ToLower(name))) continue;
       request.set(name, value);
     }
     request.set(http::field::host, options_.target.host_header);
@@ -233,7 +230,7 @@ std::optional<Target> ParseTarget(const std::string& url, const std::string& pat
     errors.Add(path, fmt::format("\"{}\" is not an absolute URL", url));
     return std::nullopt;
   }
-  std::string scheme = Lower(parsed->scheme());
+  std::string scheme = ToLower(parsed->scheme());
   if (scheme == "https") {
     errors.Add(path, "https URLs are not supported by this build yet (http only)");
     return std::nullopt;
@@ -247,7 +244,7 @@ std::optional<Target> ParseTarget(const std::string& url, const std::string& pat
     return std::nullopt;
   }
   Target target;
-  target.host = Lower(parsed->host_address());
+  target.host = ToLower(parsed->host_address());
   if (target.host.size() > 2 && target.host.front() == '[') {
     target.host = target.host.substr(1, target.host.size() - 2);
   }
@@ -290,11 +287,11 @@ std::unique_ptr<Module> CreateHttpWebhookModule(const ModuleSettings& settings,
   options.forward_headers = reader.Bool("forward_headers", false);
   if (auto allowed = reader.StringList("allowed_headers")) {
     options.allowed_headers.emplace();
-    for (const auto& name : *allowed) options.allowed_headers->insert(Lower(name));
+    for (const auto& name : *allowed) options.allowed_headers->insert(ToLower(name));
   }
   std::set<std::string> allowed_hosts;
   if (auto hosts = reader.StringList("allowed_hosts")) {
-    for (const auto& host : *hosts) allowed_hosts.insert(Lower(host));
+    for (const auto& host : *hosts) allowed_hosts.insert(ToLower(host));
   }
   double timeout = reader.Number("timeout", 30.0, 0.001, 3600);
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));

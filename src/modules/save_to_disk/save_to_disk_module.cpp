@@ -14,6 +14,7 @@
 
 #include "config/json_reader.hpp"
 #include "modules/run_blocking.hpp"
+#include "util/write_all.hpp"
 
 namespace wg {
 namespace fs = std::filesystem;
@@ -132,19 +133,10 @@ class SaveToDiskModule final : public Module {
       fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     }
     if (fd < 0) return FromErrno(errno, "cannot create", temporary);
-    const char* data = content.data();
-    size_t left = content.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd, data, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int error = errno;
-        ::close(fd);
-        ::unlink(temporary.c_str());
-        return FromErrno(error, "cannot write", temporary);
-      }
-      data += n;
-      left -= static_cast<size_t>(n);
+    if (int error = WriteAll(fd, content.data(), content.size()); error != 0) {
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return FromErrno(error, "cannot write", temporary);
     }
     if (sync_ && ::fsync(fd) != 0) {
       int error = errno;
