@@ -57,7 +57,13 @@ class Broker:
         self.channel = self.connection.channel()
 
     def get(self, queue):
-        method, properties, body = self.channel.basic_get(queue, auto_ack=True)
+        try:
+            method, properties, body = self.channel.basic_get(queue, auto_ack=True)
+        except pika.exceptions.ChannelClosedByBroker as closed:
+            if closed.reply_code != 404:  # 404: the gateway has not declared the queue yet
+                raise
+            self.channel = self.connection.channel()
+            return None
         return None if method is None else (properties, body)
 
     def drain(self, queue, count, timeout=30):

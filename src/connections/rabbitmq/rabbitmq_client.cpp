@@ -2,7 +2,6 @@
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <functional>
 #include <set>
 
 namespace wg {
@@ -56,18 +56,17 @@ OutcomeKind ClassifyAmqpReplyCode(int reply_code) {
 
 struct RabbitmqClient::Request {
   RabbitmqMessage message;
-  asio::any_io_executor executor;  // the awaiting coroutine's
-  asio::any_completion_handler<void(Outcome)> handler;
+  // Resumes the awaiting coroutine on its own executor; called once, from the client's thread.
+  std::function<void(Outcome)> complete;
 };
 
 namespace {
 // Hands the outcome to the awaiting coroutine on its own executor.
 void Complete(const std::shared_ptr<RabbitmqClient::Request>& request, Outcome outcome) {
-  if (!request->handler) return;
-  auto handler = std::move(request->handler);
-  asio::post(request->executor, [handler = std::move(handler), outcome = std::move(outcome)]() mutable {
-    std::move(handler)(std::move(outcome));
-  });
+  if (!request->complete) return;
+  auto complete = std::move(request->complete);
+  request->complete = nullptr;
+  complete(std::move(outcome));
 }
 }  // namespace
 
@@ -502,12 +501,17 @@ RabbitmqClient::~RabbitmqClient() {
 asio::awaitable<Outcome> RabbitmqClient::Publish(RabbitmqMessage message) {
   auto request = std::make_shared<Request>();
   request->message = std::move(message);
-  request->executor = co_await asio::this_coro::executor;
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
   // The request is queued only once the completion handler is stored, so the thread can never
   // complete it before the coroutine is ready to resume.
   auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(Outcome)>(
-      [this, request](auto handler) {
-        request->handler = std::move(handler);
+      [this, request, executor](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        request->complete = [shared, executor](Outcome outcome) {
+          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
+            std::move(*shared)(std::move(outcome));
+          });
+        };
         Enqueue(request);
       },
       asio::use_awaitable);
