@@ -7,6 +7,7 @@ services with WG_SERVICES_DIR=/tmp/wg-services-test).
 import json
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -98,6 +99,61 @@ class Broker:
             self.connection.close()
         except Exception:
             pass
+
+
+class Proxy:
+    """A TCP proxy in front of the broker that can be cut (every connection closed, nothing
+    listening) and restored on the same port, to take the broker away from the gateway only."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.listener = None
+        self.sockets = []
+        self.lock = threading.Lock()
+        self.start()
+
+    def start(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((HOST, PORT))
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        for s in (source, target):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        self.listener.close()
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.sockets = []
 
 
 class RabbitmqTest(unittest.TestCase):
@@ -245,6 +301,27 @@ class RabbitmqTest(unittest.TestCase):
         self.assertIn("cannot connect", log)
         _, _, health = self.gateway.request("GET", "/health")
         self.assertIn("down", health["components"]["connections"]["rabbit"])
+
+    def test_broker_lost_then_back_retries_deliver_everything_once(self):
+        proxy = Proxy()
+        self.addCleanup(proxy.cut)
+        retry = {"enabled": True, "max_attempts": 20, "initial_delay": 0.3, "max_delay": 1.0}
+        self.start({"chain": [self.item(retry=retry)], "chain-config": {"timeout": 60}},
+                   port=proxy.port)
+        self.assertEqual(self.gateway.post("events", {"n": 0}, AUTH)[0], 200)
+        self.assertEqual([json.loads(b)["n"] for _, b in self.broker.drain(self.queue, 1)], [0])
+        proxy.cut()
+        self.assertTrue(wait_until(lambda: "down" in self.gateway.request("GET", "/health")[2]
+                                   ["components"]["connections"]["rabbit"], timeout=5))
+        for n in range(1, 6):
+            self.assertEqual(self.gateway.post("events", {"n": n}, AUTH)[0], 200)
+        time.sleep(1.0)
+        proxy.start()
+        messages = self.broker.drain(self.queue, 5, timeout=30)
+        self.assertEqual(sorted(json.loads(b)["n"] for _, b in messages), [1, 2, 3, 4, 5],
+                         self.gateway.stderr()[-3000:])
+        self.assertTrue(wait_until(lambda: self.gateway.request("GET", "/health")[2]
+                                   ["components"]["connections"]["rabbit"] == "connected"))
 
     def test_many_webhooks_arrive_exactly_once(self):
         total = 500
