@@ -168,8 +168,10 @@ class RabbitmqClient::Session {
     used_ = true;
     if (!connection_) {
       if (Clock::now() < retry_after_) {
-        auto message = Describe(fmt::format("connection is down ({}); reconnecting", last_error_));
-        for (auto& request : batch) Complete(request, Outcome::Retryable(message));
+        // A refused login stays permanent until the backoff allows the next attempt.
+        Outcome down{last_kind_, Describe(fmt::format("connection is down ({}); reconnecting",
+                                                      last_error_))};
+        for (auto& request : batch) Complete(request, down);
         return false;
       }
       if (auto failure = Connect()) {
@@ -445,6 +447,7 @@ class RabbitmqClient::Session {
   Outcome FailWith(OutcomeKind kind, std::string error) {
     Outcome outcome{kind, Describe(error)};
     Fail(std::move(error));
+    last_kind_ = kind;
     return outcome;
   }
 
@@ -460,6 +463,7 @@ class RabbitmqClient::Session {
   void Fail(std::string error) {
     Drop();
     last_error_ = std::move(error);
+    last_kind_ = OutcomeKind::kRetryable;
     retry_after_ = Clock::now() + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
     SetState("down: " + last_error_);
@@ -482,6 +486,7 @@ class RabbitmqClient::Session {
   uint64_t next_tag_ = 0;
   std::set<std::string> declared_;  // "x:exchange", "q:queue", bindings; per connection
   std::string last_error_;
+  OutcomeKind last_kind_ = OutcomeKind::kRetryable;  // of the failure that took the connection down
   Clock::time_point retry_after_{};
   std::chrono::milliseconds backoff_ = kMinBackoff;
 };
