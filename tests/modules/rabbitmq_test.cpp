@@ -1,11 +1,10 @@
-#include "modules/rabbitmq/rabbitmq_module.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "config/json_reader.hpp"
 #include "connections/connection_registry.hpp"
 #include "connections/rabbitmq/rabbitmq_client.hpp"
+#include "modules/rabbitmq/rabbitmq_module.hpp"
 
 namespace wg {
 namespace {
@@ -42,8 +41,8 @@ TEST(RabbitmqQueueNameTest, RejectsWhatTheReferenceRejects) {
   EXPECT_THAT(CheckRabbitmqQueueName("a--b"), HasSubstr("\"--\""));
   EXPECT_THAT(CheckRabbitmqQueueName("amq.gen-1"), HasSubstr("amq."));
   EXPECT_THAT(CheckRabbitmqQueueName("AMQ.events"), HasSubstr("amq."));
-  for (std::string_view name : {"delete", "Purge", "publish.events", "get_all", "ack-queue",
-                                "amqdefault"}) {
+  for (std::string_view name :
+       {"delete", "Purge", "publish.events", "get_all", "ack-queue", "amqdefault"}) {
     EXPECT_THAT(CheckRabbitmqQueueName(name), HasSubstr("AMQP word")) << name;
   }
 }
@@ -62,15 +61,16 @@ TEST(RabbitmqModuleConfigTest, DefaultsPublishToTheDefaultExchangeWithTheQueueAs
 TEST(RabbitmqModuleConfigTest, ExchangeDoesNotDeclareTheQueueUnlessAsked) {
   ConfigErrors errors;
   auto options = Parse(R"({"queue_name": "q1", "exchange": "events", "routing_key": "order.*",
-                           "mandatory": "true"})", errors);
+                           "mandatory": "true"})",
+                       errors);
   ASSERT_TRUE(options);
   EXPECT_EQ(options->exchange, "events");
   EXPECT_EQ(options->routing_key, "order.*");
   EXPECT_FALSE(options->declare_queue);
   EXPECT_TRUE(options->mandatory);
 
-  auto declared = Parse(R"({"queue_name": "q1", "exchange": "events", "declare_queue": true})",
-                        errors);
+  auto declared =
+      Parse(R"({"queue_name": "q1", "exchange": "events", "declare_queue": true})", errors);
   ASSERT_TRUE(declared);
   EXPECT_TRUE(declared->declare_queue);
   EXPECT_EQ(declared->routing_key, "q1");
@@ -84,21 +84,23 @@ TEST(RabbitmqModuleConfigTest, ExchangeDoesNotDeclareTheQueueUnlessAsked) {
 TEST(RabbitmqModuleConfigTest, EveryProblemIsReportedWithItsPath) {
   ConfigErrors errors;
   EXPECT_FALSE(Parse(R"({"queue_name": "amq.x", "exchange": "bad exchange", "mandatory": 3,
-                         "routing_key": "a\u0001", "durable": true})", errors));
-  EXPECT_THAT(Messages(errors), UnorderedElementsAre(
-      HasSubstr("/hook/module-config/queue_name: must not start with \"amq.\""),
-      HasSubstr("/hook/module-config/exchange: must be 1 to 255"),
-      HasSubstr("/hook/module-config/mandatory: must be true or false"),
-      HasSubstr("/hook/module-config/routing_key: must be at most 255 bytes"),
-      HasSubstr("/hook/module-config/durable: unknown key")));
+                         "routing_key": "a\u0001", "durable": true})",
+                     errors));
+  EXPECT_THAT(Messages(errors),
+              UnorderedElementsAre(
+                  HasSubstr("/hook/module-config/queue_name: must not start with \"amq.\""),
+                  HasSubstr("/hook/module-config/exchange: must be 1 to 255"),
+                  HasSubstr("/hook/module-config/mandatory: must be true or false"),
+                  HasSubstr("/hook/module-config/routing_key: must be at most 255 bytes"),
+                  HasSubstr("/hook/module-config/durable: unknown key")));
 }
 
 TEST(RabbitmqModuleConfigTest, QueueNameIsRequiredWithoutAnExchangeAndKey) {
   ConfigErrors errors;
   EXPECT_FALSE(Parse(R"({})", errors));
   EXPECT_FALSE(Parse(R"({"exchange": "events"})", errors));
-  EXPECT_FALSE(Parse(R"({"exchange": "events", "routing_key": "k", "declare_queue": true})",
-                     errors));
+  EXPECT_FALSE(
+      Parse(R"({"exchange": "events", "routing_key": "k", "declare_queue": true})", errors));
   EXPECT_FALSE(Parse(R"({"queue_name": 5})", errors));
   auto messages = Messages(errors);
   ASSERT_EQ(messages.size(), 4u);
@@ -126,7 +128,9 @@ TEST(RabbitmqConnectionTest, DefaultsAndThePythonProjectsPassKey) {
 
   auto with_password = ParseRabbitmqEndpoint(
       boost::json::parse(R"({"type": "rabbitmq", "host": "mq", "port": "5673", "user": "u",
-                             "password": "p", "vhost": "prod"})").as_object(), "/mq", errors);
+                             "password": "p", "vhost": "prod"})")
+          .as_object(),
+      "/mq", errors);
   ASSERT_TRUE(with_password);
   EXPECT_EQ(with_password->port, 5673);
   EXPECT_EQ(with_password->user, "u");
@@ -139,11 +143,14 @@ TEST(RabbitmqConnectionTest, InvalidSettingsNameTheirPath) {
   ConfigErrors errors;
   EXPECT_FALSE(ParseRabbitmqEndpoint(
       boost::json::parse(R"({"type": "rabbitmq", "port": 70000, "pass": "a", "password": "b",
-                             "ssl": true})").as_object(), "/mq", errors));
-  EXPECT_THAT(Messages(errors), UnorderedElementsAre(
-      HasSubstr("/mq/host: required string is missing"), HasSubstr("/mq/port: must be between"),
-      HasSubstr("/mq/password: give either \"pass\" or \"password\""),
-      HasSubstr("/mq/ssl: unknown key")));
+                             "ssl": true})")
+          .as_object(),
+      "/mq", errors));
+  EXPECT_THAT(Messages(errors),
+              UnorderedElementsAre(HasSubstr("/mq/host: required string is missing"),
+                                   HasSubstr("/mq/port: must be between"),
+                                   HasSubstr("/mq/password: give either \"pass\" or \"password\""),
+                                   HasSubstr("/mq/ssl: unknown key")));
 }
 
 TEST(RabbitmqConnectionTest, BrokerReplyCodesDecideWhetherToRetry) {
@@ -166,13 +173,14 @@ TEST(RabbitmqModuleTest, FactoryNeedsARabbitmqConnection) {
   context.connections = registry.get();
   boost::json::object config{{"queue_name", "q"}};
   EXPECT_FALSE(CreateRabbitmqModule(ModuleSettings{config, "/a", nullptr}, context, errors));
-  EXPECT_FALSE(CreateRabbitmqModule(ModuleSettings{config, "/b", &connections.at("cache")},
-                                    context, errors));
-  EXPECT_TRUE(CreateRabbitmqModule(ModuleSettings{config, "/c", &connections.at("mq")}, context,
-                                   errors));
-  EXPECT_THAT(Messages(errors), UnorderedElementsAre(
-      HasSubstr("/a: rabbitmq needs a \"connection\" of type \"rabbitmq\""),
-      HasSubstr("/b: connection \"cache\" has type \"redis-rq\"")));
+  EXPECT_FALSE(CreateRabbitmqModule(ModuleSettings{config, "/b", &connections.at("cache")}, context,
+                                    errors));
+  EXPECT_TRUE(
+      CreateRabbitmqModule(ModuleSettings{config, "/c", &connections.at("mq")}, context, errors));
+  EXPECT_THAT(
+      Messages(errors),
+      UnorderedElementsAre(HasSubstr("/a: rabbitmq needs a \"connection\" of type \"rabbitmq\""),
+                           HasSubstr("/b: connection \"cache\" has type \"redis-rq\"")));
   EXPECT_EQ(registry->Health().at("mq").as_string(), "not connected yet");
 }
 

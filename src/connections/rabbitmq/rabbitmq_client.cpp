@@ -2,13 +2,13 @@
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+#include <fmt/format.h>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-
 #include <functional>
 #include <set>
 
@@ -107,7 +107,8 @@ class RabbitmqClient::Session {
       int status = PublishOne(request->message);
       if (status != AMQP_STATUS_OK) {
         std::string error = fmt::format("publish failed: {}", amqp_error_string2(status));
-        for (size_t j = i; j < ready.size(); ++j) Complete(ready[j], Outcome::Retryable(Describe(error)));
+        for (size_t j = i; j < ready.size(); ++j)
+          Complete(ready[j], Outcome::Retryable(Describe(error)));
         FailInFlight(in_flight, Outcome::Retryable(Describe(error)));
         Fail(error);
         return;
@@ -169,8 +170,8 @@ class RabbitmqClient::Session {
     if (!connection_) {
       if (Clock::now() < retry_after_) {
         // A refused login stays permanent until the backoff allows the next attempt.
-        Outcome down{last_kind_, Describe(fmt::format("connection is down ({}); reconnecting",
-                                                      last_error_))};
+        Outcome down{last_kind_,
+                     Describe(fmt::format("connection is down ({}); reconnecting", last_error_))};
         for (auto& request : batch) Complete(request, down);
         return false;
       }
@@ -254,11 +255,11 @@ class RabbitmqClient::Session {
       declared_.insert("q:" + message.declare_queue);
     }
     if (message.bind_queue && !message.declare_queue.empty() && !message.exchange.empty()) {
-      std::string key = fmt::format("b:{}\n{}\n{}", message.declare_queue, message.exchange,
-                                    message.routing_key);
+      std::string key =
+          fmt::format("b:{}\n{}\n{}", message.declare_queue, message.exchange, message.routing_key);
       if (!declared_.contains(key)) {
-        amqp_queue_bind(connection_, channel_, Bytes(message.declare_queue), Bytes(message.exchange),
-                        Bytes(message.routing_key), amqp_empty_table);
+        amqp_queue_bind(connection_, channel_, Bytes(message.declare_queue),
+                        Bytes(message.exchange), Bytes(message.routing_key), amqp_empty_table);
         if (auto failure = Check(amqp_get_rpc_reply(connection_),
                                  fmt::format("queue.bind \"{}\"", message.declare_queue))) {
           return failure;
@@ -285,8 +286,8 @@ class RabbitmqClient::Session {
     properties.headers.entries = entries.data();
     properties.message_id = Bytes(message.message_id);
     return amqp_basic_publish(connection_, channel_, Bytes(message.exchange),
-                              Bytes(message.routing_key), message.mandatory ? 1 : 0, 0,
-                              &properties, Bytes(message.body));
+                              Bytes(message.routing_key), message.mandatory ? 1 : 0, 0, &properties,
+                              Bytes(message.body));
   }
 
   void WaitForConfirms(std::vector<InFlight>& in_flight) {
@@ -312,8 +313,8 @@ class RabbitmqClient::Session {
       auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
         // Late confirms would arrive out of step with the next batch: start over.
-        std::string error = fmt::format("no publisher confirm within {} ms",
-                                        endpoint_.timeout.count());
+        std::string error =
+            fmt::format("no publisher confirm within {} ms", endpoint_.timeout.count());
         FailInFlight(in_flight, Outcome::Retryable(Describe(error)));
         Fail(error);
         return;
@@ -361,9 +362,11 @@ class RabbitmqClient::Session {
   // A mandatory message the broker could not route: its content follows the basic.return.
   bool HandleReturn(const amqp_frame_t& frame, std::vector<InFlight>& in_flight) {
     auto* returned = static_cast<amqp_basic_return_t*>(frame.payload.method.decoded);
-    std::string reason = fmt::format("message unroutable: {} {} (exchange \"{}\", routing key "
-                                     "\"{}\")", returned->reply_code, Text(returned->reply_text),
-                                     Text(returned->exchange), Text(returned->routing_key));
+    std::string reason = fmt::format(
+        "message unroutable: {} {} (exchange \"{}\", routing key "
+        "\"{}\")",
+        returned->reply_code, Text(returned->reply_text), Text(returned->exchange),
+        Text(returned->routing_key));
     std::string exchange = Text(returned->exchange);
     std::string routing_key = Text(returned->routing_key);
     amqp_message_t message;
@@ -391,9 +394,9 @@ class RabbitmqClient::Session {
 
   std::pair<int, std::string> HandleChannelClose(const amqp_frame_t& frame) {
     auto* close = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
-    std::pair<int, std::string> result{close->reply_code,
-                                       fmt::format("channel closed by the broker: {}",
-                                                   Text(close->reply_text))};
+    std::pair<int, std::string> result{
+        close->reply_code,
+        fmt::format("channel closed by the broker: {}", Text(close->reply_text))};
     amqp_channel_close_ok_t close_ok{};
     amqp_send_method(connection_, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
     if (frame.channel == channel_) channel_open_ = false;
@@ -514,7 +517,7 @@ asio::awaitable<Outcome> RabbitmqClient::Publish(RabbitmqMessage message) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         request->complete = [shared, executor](Outcome outcome) {
           asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
-            std::move(*shared)(std::move(outcome));
+            std::move (*shared)(std::move(outcome));
           });
         };
         Enqueue(request);
@@ -550,8 +553,10 @@ void RabbitmqClient::Run() {
         queue_.pop_front();
       }
     }
-    if (batch.empty()) session.Idle();
-    else session.Process(batch);
+    if (batch.empty())
+      session.Idle();
+    else
+      session.Process(batch);
   }
   std::lock_guard lock(mutex_);
   for (auto& request : queue_) {
@@ -581,8 +586,10 @@ std::optional<RabbitmqEndpoint> ParseRabbitmqEndpoint(const boost::json::object&
   if (pass && password && *pass != *password) {
     errors.Add(reader.PathOf("password"), "give either \"pass\" or \"password\", not both");
   }
-  if (pass) endpoint.password = *pass;
-  else if (password) endpoint.password = *password;
+  if (pass)
+    endpoint.password = *pass;
+  else if (password)
+    endpoint.password = *password;
   endpoint.vhost = reader.StringOr("vhost", "/");
   double timeout = reader.Number("timeout", 10.0, 0.1, 600);
   endpoint.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -44,9 +43,9 @@ std::optional<RabbitmqEndpoint> ParseRabbitmqEndpoint(const boost::json::object&
 
 // One message to publish, with what must exist before it can be routed.
 struct RabbitmqMessage {
-  std::string exchange;     // "" = the default exchange
+  std::string exchange;  // "" = the default exchange
   std::string routing_key;
-  bool mandatory = false;   // an unroutable message (basic.return) is a permanent failure
+  bool mandatory = false;      // an unroutable message (basic.return) is a permanent failure
   std::string check_exchange;  // non-empty: make sure this exchange exists (passive declare, once)
   std::string declare_queue;   // non-empty: declare this queue durable (once per connection)
   bool bind_queue = false;     // also bind declare_queue to `exchange` with `routing_key`

@@ -14,7 +14,7 @@ namespace {
 
 // Names that read like AMQP operations are refused, as the Python project does.
 constexpr std::array<std::string_view, 14> kReservedWords = {
-    "amq.", "amqdefault", "declare", "bind", "unbind", "delete", "purge",
+    "amq.", "amqdefault", "declare", "bind",   "unbind",  "delete", "purge",
     "get",  "ack",        "nack",    "reject", "consume", "cancel", "publish"};
 
 std::string Lower(std::string_view text) {
@@ -46,7 +46,8 @@ class RabbitmqModule final : public Module {
     }
     message.message_id = delivery->id;
     message.headers.reserve(delivery->headers.size());
-    for (const auto& header : delivery->headers) message.headers.emplace_back(header.name, header.value);
+    for (const auto& header : delivery->headers)
+      message.headers.emplace_back(header.name, header.value);
     auto publishing = client_->Publish(std::move(message));
     Outcome outcome = co_await std::move(publishing);
     co_return outcome;
@@ -71,7 +72,8 @@ std::string CheckRabbitmqQueueName(std::string_view name) {
   for (auto word : kReservedWords) {
     if (lower == word) return fmt::format("must not be the AMQP word \"{}\"", word);
     for (char separator : {'.', '_', '-'}) {
-      if (lower.size() > word.size() && lower.starts_with(word) && lower[word.size()] == separator) {
+      if (lower.size() > word.size() && lower.starts_with(word) &&
+          lower[word.size()] == separator) {
         return fmt::format("must not start with the AMQP word \"{}\"", word);
       }
     }
@@ -112,14 +114,16 @@ std::optional<RabbitmqModuleOptions> ParseRabbitmqModuleOptions(const json::obje
     bool control = false;
     for (char c : *routing_key) control |= static_cast<unsigned char>(c) < 0x20;
     if (routing_key->size() > 255 || control) {
-      errors.Add(reader.PathOf("routing_key"), "must be at most 255 bytes without control characters");
+      errors.Add(reader.PathOf("routing_key"),
+                 "must be at most 255 bytes without control characters");
     }
   }
   if (options.exchange.empty() && routing_key && queue_name && *routing_key != *queue_name &&
       options.declare_queue) {
     // The default exchange routes by queue name: another key would never reach the queue.
-    errors.Add(reader.PathOf("routing_key"), "with the default exchange the routing key is the "
-                                             "queue name; set \"exchange\" to route otherwise");
+    errors.Add(reader.PathOf("routing_key"),
+               "with the default exchange the routing key is the "
+               "queue name; set \"exchange\" to route otherwise");
   }
   if (errors.size() != before) return std::nullopt;
   return options;
@@ -134,13 +138,14 @@ std::unique_ptr<Module> CreateRabbitmqModule(const ModuleSettings& settings,
     errors.Add(settings.path, "rabbitmq needs a \"connection\" of type \"rabbitmq\"");
   } else if (settings.connection->type != "rabbitmq") {
     errors.Add(settings.path, fmt::format("connection \"{}\" has type \"{}\"; rabbitmq needs "
-                                          "\"rabbitmq\"", settings.connection->name,
-                                          settings.connection->type));
+                                          "\"rabbitmq\"",
+                                          settings.connection->name, settings.connection->type));
   } else if (context.connections != nullptr) {
     client = context.connections->Rabbitmq(settings.connection->name);
     if (!client && errors.size() == before) {
       errors.Add(settings.path, fmt::format("connection \"{}\" has invalid settings (see the "
-                                            "connections.json errors)", settings.connection->name));
+                                            "connections.json errors)",
+                                            settings.connection->name));
     }
   }
   if (errors.size() != before || !options || !client) return nullptr;
