@@ -13,6 +13,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     if (IsRedisConnectionType(connection.type)) {
       auto endpoint = ParseRedisEndpoint(connection.settings, JoinPath("", name), errors, true);
       if (endpoint) registry->redis_.emplace(name, std::make_shared<RedisClient>(name, *endpoint));
+    } else if (connection.type == "rabbitmq") {
+      auto endpoint = ParseRabbitmqEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) {
+        registry->rabbitmq_.emplace(name, std::make_shared<RabbitmqClient>(name, *endpoint));
+      }
     }
   }
   return registry;
@@ -21,6 +26,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
 std::shared_ptr<RedisClient> ConnectionRegistry::Redis(std::string_view name) const {
   auto found = redis_.find(name);
   return found == redis_.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<RabbitmqClient> ConnectionRegistry::Rabbitmq(std::string_view name) const {
+  auto found = rabbitmq_.find(name);
+  return found == rabbitmq_.end() ? nullptr : found->second;
 }
 
 std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint& endpoint) {
@@ -34,6 +44,7 @@ std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
+  for (const auto& [name, client] : rabbitmq_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

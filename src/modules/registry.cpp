@@ -4,6 +4,7 @@
 
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/log/log_module.hpp"
+#include "modules/rabbitmq/rabbitmq_module.hpp"
 #include "modules/redis/redis_publish_module.hpp"
 #include "modules/redis/redis_rq_module.hpp"
 #include "modules/save_to_disk/save_to_disk_module.hpp"
@@ -14,13 +15,14 @@ namespace {
 constexpr std::array kModules = {
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"log", &CreateLogModule},
+    ModuleEntry{"rabbitmq", &CreateRabbitmqModule},
     ModuleEntry{"redis_publish", &CreateRedisPublishModule},
     ModuleEntry{"redis_rq", &CreateRedisRqModule},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
-constexpr std::array<std::string_view, 13> kPlanned = {
-    "rabbitmq", "kafka", "s3", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
+constexpr std::array<std::string_view, 12> kPlanned = {
+    "kafka", "s3", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
     "aws_sqs", "gcp_pubsub", "postgresql", "postgres", "mysql"};
 
 }  // namespace

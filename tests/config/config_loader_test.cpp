@@ -93,7 +93,7 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
   ASSERT_EQ(messages.size(), 5u) << ::testing::PrintToString(messages);
   EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
       HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-                "http_webhook, log, redis_publish, redis_rq, save_to_disk)"),
+                "http_webhook, log, rabbitmq, redis_publish, redis_rq, save_to_disk)"),
       HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
       HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
                 "\"parallel\", got \"sideways\""),
@@ -139,13 +139,13 @@ TEST_F(ConfigLoaderTest, TypeErrorsAreReported) {
 TEST_F(ConfigLoaderTest, MissingModuleAndNotYetSupportedFeatures) {
   auto result = Load(R"({
     "a": {"data_type": "json"},
-    "b": {"module": "rabbitmq"},
+    "b": {"module": "kafka"},
     "c": {"module": "log", "hmac": {"secret": "x"}}
   })");
   auto messages = Messages(result);
   EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
       HasSubstr("/a: needs \"module\" or \"chain\""),
-      HasSubstr("/b/module: module \"rabbitmq\" is not available in this build yet"),
+      HasSubstr("/b/module: module \"kafka\" is not available in this build yet"),
       HasSubstr("/c/hmac: \"hmac\" is not supported by this build yet")));
 }
 
