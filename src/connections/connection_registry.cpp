@@ -13,6 +13,9 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     if (IsRedisConnectionType(connection.type)) {
       auto endpoint = ParseRedisEndpoint(connection.settings, JoinPath("", name), errors, true);
       if (endpoint) registry->redis_.emplace(name, std::make_shared<RedisClient>(name, *endpoint));
+    } else if (connection.type == "s3") {
+      auto settings = ParseS3Settings(connection.settings, JoinPath("", name), errors);
+      if (settings) registry->s3_.emplace(name, std::make_shared<S3Client>(name, *settings));
     }
   }
   return registry;
@@ -31,9 +34,15 @@ std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint
   return client;
 }
 
+std::shared_ptr<S3Client> ConnectionRegistry::S3(std::string_view name) const {
+  auto found = s3_.find(name);
+  return found == s3_.end() ? nullptr : found->second;
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
+  for (const auto& [name, client] : s3_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

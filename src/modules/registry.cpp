@@ -6,6 +6,7 @@
 #include "modules/log/log_module.hpp"
 #include "modules/redis/redis_publish_module.hpp"
 #include "modules/redis/redis_rq_module.hpp"
+#include "modules/s3/s3_module.hpp"
 #include "modules/save_to_disk/save_to_disk_module.hpp"
 
 namespace wg {
@@ -16,11 +17,12 @@ constexpr std::array kModules = {
     ModuleEntry{"log", &CreateLogModule},
     ModuleEntry{"redis_publish", &CreateRedisPublishModule},
     ModuleEntry{"redis_rq", &CreateRedisRqModule},
+    ModuleEntry{"s3", &CreateS3Module},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
-constexpr std::array<std::string_view, 13> kPlanned = {
-    "rabbitmq", "kafka", "s3", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
+constexpr std::array<std::string_view, 12> kPlanned = {
+    "rabbitmq", "kafka", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
     "aws_sqs", "gcp_pubsub", "postgresql", "postgres", "mysql"};
 
 }  // namespace
