@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <fmt/format.h>
 
 #include "connections/s3/s3_client.hpp"
 #include "modules/s3/s3_object.hpp"

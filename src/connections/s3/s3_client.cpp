@@ -8,6 +8,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 namespace wg {
@@ -136,8 +137,7 @@ std::string Sha256Hex(std::string_view data) {
 struct S3Client::Transfer {
   S3Request request;
   S3Response response;
-  asio::any_completion_handler<void(S3Response)> handler;
-  asio::any_io_executor work;
+  std::unique_ptr<S3Client::CompletionBase> completion;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   char error[CURL_ERROR_SIZE] = {};
@@ -169,12 +169,10 @@ std::string S3Client::State() const {
   return state_;
 }
 
-void S3Client::Submit(S3Request request, asio::any_completion_handler<void(S3Response)> handler,
-                      asio::any_io_executor work) {
+void S3Client::Submit(S3Request request, std::unique_ptr<CompletionBase> completion) {
   auto transfer = std::make_unique<Transfer>();
   transfer->request = std::move(request);
-  transfer->handler = std::move(handler);
-  transfer->work = std::move(work);
+  transfer->completion = std::move(completion);
   {
     std::lock_guard lock(mutex_);
     incoming_.push_back(std::move(transfer));
@@ -302,11 +300,7 @@ void S3Client::Finish(Transfer* transfer, int curl_code) {
     std::lock_guard lock(mutex_);
     state_ = curl_code == CURLE_OK ? "ok" : "down: " + response.curl_error;
   }
-  auto handler = std::move(owned->handler);
-  auto work = std::move(owned->work);
-  asio::post(work, [handler = std::move(handler), response = std::move(response)]() mutable {
-    std::move(handler)(std::move(response));
-  });
+  owned->completion->Post(std::move(response));
 }
 
 }  // namespace wg

@@ -13,11 +13,11 @@
 // query strings, so a URL must carry an already sorted and encoded query (PutObject has none).
 #pragma once
 
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/json.hpp>
 
@@ -88,12 +88,8 @@ class S3Client {
   auto AsyncPerform(S3Request request, Token&& token) {
     return boost::asio::async_initiate<Token, void(S3Response)>(
         [this](auto handler, S3Request request) {
-          boost::asio::any_io_executor work = boost::asio::prefer(
-              boost::asio::get_associated_executor(handler),
-              boost::asio::execution::outstanding_work.tracked);
           Submit(std::move(request),
-                 boost::asio::any_completion_handler<void(S3Response)>(std::move(handler)),
-                 std::move(work));
+                 std::make_unique<Completion<decltype(handler)>>(std::move(handler)));
         },
         token, std::move(request));
   }
@@ -104,9 +100,30 @@ class S3Client {
   const S3Settings& settings() const { return settings_; }
 
  private:
+  // The awaiting handler, type-erased by hand (Boost 1.81's any_completion_handler recurses
+  // forever in its move assignment), with outstanding work on its executor.
+  struct CompletionBase {
+    virtual ~CompletionBase() = default;
+    virtual void Post(S3Response response) = 0;
+  };
+  template <typename Handler>
+  struct Completion final : CompletionBase {
+    explicit Completion(Handler h)
+        : handler(std::move(h)),
+          work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                   boost::asio::execution::outstanding_work.tracked)) {}
+    void Post(S3Response response) override {
+      boost::asio::post(work, [handler = std::move(handler),
+                               response = std::move(response)]() mutable {
+        std::move(handler)(std::move(response));
+      });
+    }
+    Handler handler;
+    boost::asio::any_io_executor work;
+  };
+
   struct Transfer;
-  void Submit(S3Request request, boost::asio::any_completion_handler<void(S3Response)> handler,
-              boost::asio::any_io_executor work);
+  void Submit(S3Request request, std::unique_ptr<CompletionBase> completion);
   void Run();
   void Start(std::unique_ptr<Transfer> transfer);
   void Finish(Transfer* transfer, int curl_code);

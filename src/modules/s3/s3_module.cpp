@@ -25,9 +25,8 @@ class S3Module final : public Module {
     request.body = S3ObjectBody(*delivery);
     request.headers.push_back("Content-Type: " + options_.content_type);
     if (options_.include_headers) {
-      for (auto& [name, value] : S3MetadataHeaders(delivery->headers)) {
-        request.headers.push_back(name + ": " + value);
-      }
+      auto metadata = S3MetadataHeaders(delivery->headers);
+      for (const auto& [name, value] : metadata) request.headers.push_back(name + ": " + value);
     }
     auto performing = client_->AsyncPerform(std::move(request), boost::asio::use_awaitable);
     S3Response response = co_await std::move(performing);
