@@ -157,7 +157,7 @@ class S3Test(unittest.TestCase):
         gw = self.start({"orders": hook}, self.connection(port=closed_port))
         self.assertEqual(gw.post("orders", {"a": 1}, AUTH)[0], 200)
         self.assertTrue(wait_until(lambda: "chain failed" in gw.stderr()), gw.stderr())
-        self.assertIn("Could not connect", gw.stderr())
+        self.assertIn("Failed to connect", gw.stderr())
         self.assertRegex(gw.stderr(), ATTEMPTS % 2)  # retryable: tried again
 
     def test_verifier_reproduces_the_aws_documentation_example(self):
