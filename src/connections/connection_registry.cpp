@@ -18,6 +18,9 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
       if (endpoint) {
         registry->rabbitmq_.emplace(name, std::make_shared<RabbitmqClient>(name, *endpoint));
       }
+    } else if (connection.type == "s3") {
+      auto settings = ParseS3Settings(connection.settings, JoinPath("", name), errors);
+      if (settings) registry->s3_.emplace(name, std::make_shared<S3Client>(name, *settings));
     }
   }
   return registry;
@@ -41,10 +44,16 @@ std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint
   return client;
 }
 
+std::shared_ptr<S3Client> ConnectionRegistry::S3(std::string_view name) const {
+  auto found = s3_.find(name);
+  return found == s3_.end() ? nullptr : found->second;
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
   for (const auto& [name, client] : rabbitmq_) out[name] = client->State();
+  for (const auto& [name, client] : s3_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

@@ -12,6 +12,7 @@
 #include "config/json_reader.hpp"
 #include "connections/rabbitmq/rabbitmq_client.hpp"
 #include "connections/redis/redis_client.hpp"
+#include "connections/s3/s3_client.hpp"
 #include "modules/module.hpp"
 
 namespace wg {
@@ -24,6 +25,7 @@ class ConnectionRegistry {
 
   std::shared_ptr<RedisClient> Redis(std::string_view name) const;
   std::shared_ptr<RabbitmqClient> Rabbitmq(std::string_view name) const;
+  std::shared_ptr<S3Client> S3(std::string_view name) const;
 
   // A client for an endpoint given inline (redis_publish's top-level `redis` block), shared by
   // every webhook naming the same endpoint.
@@ -35,6 +37,7 @@ class ConnectionRegistry {
  private:
   std::map<std::string, std::shared_ptr<RedisClient>, std::less<>> redis_;
   std::map<std::string, std::shared_ptr<RabbitmqClient>, std::less<>> rabbitmq_;
+  std::map<std::string, std::shared_ptr<S3Client>, std::less<>> s3_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<RedisClient>> inline_redis_;
 };

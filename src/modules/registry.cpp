@@ -7,6 +7,7 @@
 #include "modules/rabbitmq/rabbitmq_module.hpp"
 #include "modules/redis/redis_publish_module.hpp"
 #include "modules/redis/redis_rq_module.hpp"
+#include "modules/s3/s3_module.hpp"
 #include "modules/save_to_disk/save_to_disk_module.hpp"
 
 namespace wg {
@@ -18,11 +19,12 @@ constexpr std::array kModules = {
     ModuleEntry{"rabbitmq", &CreateRabbitmqModule},
     ModuleEntry{"redis_publish", &CreateRedisPublishModule},
     ModuleEntry{"redis_rq", &CreateRedisRqModule},
+    ModuleEntry{"s3", &CreateS3Module},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
-constexpr std::array<std::string_view, 12> kPlanned = {
-    "kafka", "s3", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
+constexpr std::array<std::string_view, 11> kPlanned = {
+    "kafka", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
     "aws_sqs", "gcp_pubsub", "postgresql", "postgres", "mysql"};
 
 }  // namespace
