@@ -13,6 +13,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     if (IsRedisConnectionType(connection.type)) {
       auto endpoint = ParseRedisEndpoint(connection.settings, JoinPath("", name), errors, true);
       if (endpoint) registry->redis_.emplace(name, std::make_shared<RedisClient>(name, *endpoint));
+    } else if (IsPostgresqlConnectionType(connection.type)) {
+      auto endpoint = ParsePostgresqlEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) {
+        registry->postgresql_.emplace(name, std::make_shared<PostgresqlClient>(name, *endpoint));
+      }
     }
   }
   return registry;
@@ -31,9 +36,15 @@ std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint
   return client;
 }
 
+std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_view name) const {
+  auto found = postgresql_.find(name);
+  return found == postgresql_.end() ? nullptr : found->second;
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
+  for (const auto& [name, client] : postgresql_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

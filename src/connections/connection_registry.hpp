@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/json_reader.hpp"
+#include "connections/postgresql/postgresql_client.hpp"
 #include "connections/redis/redis_client.hpp"
 #include "modules/module.hpp"
 
@@ -22,6 +23,7 @@ class ConnectionRegistry {
       const std::map<std::string, ConnectionConfig, std::less<>>& connections, ConfigErrors& errors);
 
   std::shared_ptr<RedisClient> Redis(std::string_view name) const;
+  std::shared_ptr<PostgresqlClient> Postgresql(std::string_view name) const;
 
   // A client for an endpoint given inline (redis_publish's top-level `redis` block), shared by
   // every webhook naming the same endpoint.
@@ -32,6 +34,7 @@ class ConnectionRegistry {
 
  private:
   std::map<std::string, std::shared_ptr<RedisClient>, std::less<>> redis_;
+  std::map<std::string, std::shared_ptr<PostgresqlClient>, std::less<>> postgresql_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<RedisClient>> inline_redis_;
 };

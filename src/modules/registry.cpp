@@ -4,6 +4,7 @@
 
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/log/log_module.hpp"
+#include "modules/postgresql/postgresql_module.hpp"
 #include "modules/redis/redis_publish_module.hpp"
 #include "modules/redis/redis_rq_module.hpp"
 #include "modules/save_to_disk/save_to_disk_module.hpp"
@@ -14,14 +15,16 @@ namespace {
 constexpr std::array kModules = {
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"log", &CreateLogModule},
+    ModuleEntry{"postgres", &CreatePostgresqlModule},
+    ModuleEntry{"postgresql", &CreatePostgresqlModule},
     ModuleEntry{"redis_publish", &CreateRedisPublishModule},
     ModuleEntry{"redis_rq", &CreateRedisRqModule},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
-constexpr std::array<std::string_view, 13> kPlanned = {
+constexpr std::array<std::string_view, 11> kPlanned = {
     "rabbitmq", "kafka", "s3", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
-    "aws_sqs", "gcp_pubsub", "postgresql", "postgres", "mysql"};
+    "aws_sqs", "gcp_pubsub", "mysql"};
 
 }  // namespace
 
