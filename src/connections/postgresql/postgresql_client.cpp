@@ -255,6 +255,7 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
         guard.armed = false;
         backoff_ = kMinBackoff;
         ++connected_;
+        NoteSuccess();
         co_return Acquired{std::move(connection), {}};
       }
       // Every connection is busy: wait until one comes back.
@@ -274,6 +275,7 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
                const std::string& error) {
     if (reusable && connection->ok()) {
       idle_.push_back(std::move(connection));
+      NoteSuccess();
     } else {
       connection->Close();
       Dropped(true);
@@ -281,6 +283,7 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
         std::lock_guard lock(error_mutex_);
         last_error_ = error;
         failed_ = true;
+        last_failure_ = Clock::now().time_since_epoch().count();
       }
     }
     // Few waiters at most (one per delivery in flight on this loop): wake them all.
@@ -289,6 +292,9 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
   }
 
   size_t connected() const { return connected_.load(); }
+  // Steady-clock ticks of the last answer from the server and of the last failure (0: never).
+  int64_t last_success() const { return last_success_.load(); }
+  int64_t last_failure() const { return last_failure_.load(); }
   bool ever_failed() const { return failed_.load(); }
   std::string LastError() const {
     std::lock_guard lock(error_mutex_);
@@ -296,6 +302,8 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
   }
 
  private:
+  void NoteSuccess() { last_success_ = Clock::now().time_since_epoch().count(); }
+
   void Dropped(bool was_connected) {
     --open_;
     if (was_connected) --connected_;
@@ -307,6 +315,7 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
       last_error_ = result.message;
     }
     failed_ = true;
+    last_failure_ = Clock::now().time_since_epoch().count();
     last_status_ = result.status;
     retry_after_ = Clock::now() + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
@@ -323,6 +332,8 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
   PostgresqlResult::Status last_status_ = PostgresqlResult::Status::kRetryable;
   std::atomic<size_t> connected_{0};  // also read by /health from other threads
   std::atomic<bool> failed_{false};
+  std::atomic<int64_t> last_success_{0};
+  std::atomic<int64_t> last_failure_{0};
   mutable std::mutex error_mutex_;
   std::string last_error_;
 };
@@ -447,13 +458,22 @@ asio::awaitable<PostgresqlResult> PostgresqlClient::EnsureOnce(std::vector<std::
 }
 
 std::string PostgresqlClient::State() const {
+  // The latest news from any event loop wins: an idle connection of another loop does not know
+  // yet that the server went away.
   std::lock_guard lock(mutex_);
-  std::string down;
+  int64_t latest_success = 0;
+  int64_t latest_failure = 0;
+  std::string error;
   for (const auto& [loop, pool] : pools_) {
-    if (pool->connected() > 0) return "connected";
-    if (pool->ever_failed()) down = "down: " + pool->LastError();
+    latest_success = std::max(latest_success, pool->last_success());
+    if (pool->ever_failed() && pool->last_failure() >= latest_failure) {
+      latest_failure = pool->last_failure();
+      error = pool->LastError();
+    }
   }
-  return down.empty() ? "not connected yet" : down;
+  if (latest_failure > latest_success) return "down: " + error;
+  if (latest_success > 0) return "connected";
+  return "not connected yet";
 }
 
 }  // namespace wg
