@@ -21,6 +21,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     } else if (connection.type == "s3") {
       auto settings = ParseS3Settings(connection.settings, JoinPath("", name), errors);
       if (settings) registry->s3_.emplace(name, std::make_shared<S3Client>(name, *settings));
+    } else if (IsPostgresqlConnectionType(connection.type)) {
+      auto endpoint = ParsePostgresqlEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) {
+        registry->postgresql_.emplace(name, std::make_shared<PostgresqlClient>(name, *endpoint));
+      }
     }
   }
   return registry;
@@ -49,11 +54,17 @@ std::shared_ptr<S3Client> ConnectionRegistry::S3(std::string_view name) const {
   return found == s3_.end() ? nullptr : found->second;
 }
 
+std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_view name) const {
+  auto found = postgresql_.find(name);
+  return found == postgresql_.end() ? nullptr : found->second;
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
   for (const auto& [name, client] : rabbitmq_) out[name] = client->State();
   for (const auto& [name, client] : s3_) out[name] = client->State();
+  for (const auto& [name, client] : postgresql_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

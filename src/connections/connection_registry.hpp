@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/json_reader.hpp"
+#include "connections/postgresql/postgresql_client.hpp"
 #include "connections/rabbitmq/rabbitmq_client.hpp"
 #include "connections/redis/redis_client.hpp"
 #include "connections/s3/s3_client.hpp"
@@ -26,6 +27,7 @@ class ConnectionRegistry {
   std::shared_ptr<RedisClient> Redis(std::string_view name) const;
   std::shared_ptr<RabbitmqClient> Rabbitmq(std::string_view name) const;
   std::shared_ptr<S3Client> S3(std::string_view name) const;
+  std::shared_ptr<PostgresqlClient> Postgresql(std::string_view name) const;
 
   // A client for an endpoint given inline (redis_publish's top-level `redis` block), shared by
   // every webhook naming the same endpoint.
@@ -38,6 +40,7 @@ class ConnectionRegistry {
   std::map<std::string, std::shared_ptr<RedisClient>, std::less<>> redis_;
   std::map<std::string, std::shared_ptr<RabbitmqClient>, std::less<>> rabbitmq_;
   std::map<std::string, std::shared_ptr<S3Client>, std::less<>> s3_;
+  std::map<std::string, std::shared_ptr<PostgresqlClient>, std::less<>> postgresql_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<RedisClient>> inline_redis_;
 };

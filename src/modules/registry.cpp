@@ -4,6 +4,7 @@
 
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/log/log_module.hpp"
+#include "modules/postgresql/postgresql_module.hpp"
 #include "modules/rabbitmq/rabbitmq_module.hpp"
 #include "modules/redis/redis_publish_module.hpp"
 #include "modules/redis/redis_rq_module.hpp"
@@ -16,6 +17,8 @@ namespace {
 constexpr std::array kModules = {
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"log", &CreateLogModule},
+    ModuleEntry{"postgres", &CreatePostgresqlModule},
+    ModuleEntry{"postgresql", &CreatePostgresqlModule},
     ModuleEntry{"rabbitmq", &CreateRabbitmqModule},
     ModuleEntry{"redis_publish", &CreateRedisPublishModule},
     ModuleEntry{"redis_rq", &CreateRedisRqModule},
@@ -23,9 +26,9 @@ constexpr std::array kModules = {
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
-constexpr std::array<std::string_view, 11> kPlanned = {
-    "kafka", "clickhouse", "websocket", "mqtt", "zeromq", "activemq",
-    "aws_sqs", "gcp_pubsub", "postgresql", "postgres", "mysql"};
+constexpr std::array<std::string_view, 9> kPlanned = {
+    "kafka", "clickhouse", "websocket", "mqtt", "zeromq", "activemq", "aws_sqs",
+    "gcp_pubsub", "mysql"};
 
 }  // namespace
 
