@@ -81,6 +81,10 @@ struct ItemSpec {
   json::object module_config;
   std::string module_config_path;
   RetryPolicy retry;
+  // A string item takes the webhook-level module-config (as the Python project); keys meant for
+  // the other items of the chain are then not errors.
+  bool shared_module_config = false;
+  bool simple_form = false;  // a chain item written as a bare module name
 };
 
 // Builds a chain item's module, or reports why it cannot be built.
@@ -112,6 +116,37 @@ std::shared_ptr<Module> BuildModule(const ItemSpec& spec, const ConnectionMap& c
       return nullptr;
     }
     connection = &found->second;
+  } else if (spec.simple_form && !entry->connection_types.empty()) {
+    // The simple array form (`"chain": ["s3", "redis_rq"]`) names no connections: use the
+    // connection of a fitting type when there is exactly one.
+    for (const auto& [name, candidate] : connections) {
+      if (!entry->AcceptsConnectionType(candidate.type)) continue;
+      if (connection != nullptr) {
+        connection = nullptr;  // several fit: the module asks for an explicit one
+        break;
+      }
+      connection = &candidate;
+    }
+    if (connection != nullptr) {
+      errors.Warn(spec.module_path, fmt::format("no \"connection\" given: using \"{}\", the only "
+                                                "connection of type \"{}\"", connection->name,
+                                                connection->type));
+    }
+  }
+  if (spec.shared_module_config) {
+    // Drop the keys this module does not know (they belong to other items), then build for real.
+    json::object own = spec.module_config;
+    ConfigErrors trial;
+    ModuleSettings trial_settings{own, spec.module_config_path, connection};
+    entry->create(trial_settings, context, trial);
+    for (const auto& error : trial.errors()) {
+      const std::string prefix = spec.module_config_path + "/";
+      if (error.message.starts_with("unknown key in") && error.path.starts_with(prefix)) {
+        own.erase(error.path.substr(prefix.size()));
+      }
+    }
+    ModuleSettings settings{own, spec.module_config_path, connection};
+    return entry->create(settings, context, errors);
   }
   ModuleSettings settings{spec.module_config, spec.module_config_path, connection};
   return entry->create(settings, context, errors);
@@ -150,6 +185,7 @@ std::optional<ItemSpec> ParseChainItem(const json::value& value, const std::stri
                                        ConfigErrors& errors) {
   ItemSpec spec;
   if (value.is_string()) {
+    spec.simple_form = true;
     spec.module = std::string(value.get_string());
     spec.module_path = path;
     spec.module_config_path = path;
@@ -225,9 +261,15 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
                                          chain_value->get_array().size(), kMaxChainItems));
     } else {
       const auto& items = chain_value->get_array();
+      const json::value* shared_config = reader.Get("module-config");
       for (size_t i = 0; i < items.size(); ++i) {
         auto spec = ParseChainItem(items[i], JoinPath(chain_path, i), errors);
         if (!spec) continue;
+        if (items[i].is_string() && shared_config != nullptr && shared_config->is_object()) {
+          spec->module_config = shared_config->get_object();
+          spec->module_config_path = reader.PathOf("module-config");
+          spec->shared_module_config = true;
+        }
         auto module = BuildModule(*spec, connections, context, errors);
         if (module) webhook->chain.items.push_back({spec->module, std::move(module), spec->retry});
       }
@@ -235,7 +277,7 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
     if (const json::value* settings = reader.Get("chain-config")) {
       webhook->chain.settings = ParseChainConfig(*settings, reader.PathOf("chain-config"), errors);
     }
-    for (auto key : {"module", "module-config", "connection", "retry"}) {
+    for (auto key : {"module", "connection", "retry"}) {
       if (reader.Get(key) != nullptr) {
         errors.Warn(reader.PathOf(key), "ignored: \"chain\" takes precedence over \"module\"");
       }

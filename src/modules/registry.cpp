@@ -17,12 +17,12 @@ namespace {
 constexpr std::array kModules = {
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"log", &CreateLogModule},
-    ModuleEntry{"postgres", &CreatePostgresqlModule},
-    ModuleEntry{"postgresql", &CreatePostgresqlModule},
-    ModuleEntry{"rabbitmq", &CreateRabbitmqModule},
-    ModuleEntry{"redis_publish", &CreateRedisPublishModule},
-    ModuleEntry{"redis_rq", &CreateRedisRqModule},
-    ModuleEntry{"s3", &CreateS3Module},
+    ModuleEntry{"postgres", &CreatePostgresqlModule, "postgresql,postgres"},
+    ModuleEntry{"postgresql", &CreatePostgresqlModule, "postgresql,postgres"},
+    ModuleEntry{"rabbitmq", &CreateRabbitmqModule, "rabbitmq"},
+    ModuleEntry{"redis_publish", &CreateRedisPublishModule, "redis,redis-rq"},
+    ModuleEntry{"redis_rq", &CreateRedisRqModule, "redis-rq,redis"},
+    ModuleEntry{"s3", &CreateS3Module, "s3"},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
@@ -31,6 +31,17 @@ constexpr std::array<std::string_view, 9> kPlanned = {
     "gcp_pubsub", "mysql"};
 
 }  // namespace
+
+bool ModuleEntry::AcceptsConnectionType(std::string_view type) const {
+  std::string_view rest = connection_types;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    if (rest.substr(0, comma) == type) return true;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return false;
+}
 
 const ModuleEntry* FindModule(std::string_view name) {
   for (const auto& entry : kModules) {

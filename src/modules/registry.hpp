@@ -18,6 +18,11 @@ using ModuleFactory = std::unique_ptr<Module> (*)(const ModuleSettings&, const M
 struct ModuleEntry {
   std::string_view name;
   ModuleFactory create;
+  // Connection types the module can use, comma-separated; empty when it needs none. A chain item
+  // without a `connection` gets the only connection of such a type, if there is exactly one.
+  std::string_view connection_types = {};
+
+  bool AcceptsConnectionType(std::string_view type) const;
 };
 
 const ModuleEntry* FindModule(std::string_view name);

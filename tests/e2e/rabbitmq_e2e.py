@@ -16,7 +16,7 @@ import unittest
 import uuid
 
 from gateway import Gateway, wait_until
-from services import free_port
+from services import free_port, services_env
 
 try:
     import pika
@@ -27,20 +27,6 @@ except ImportError as error:  # pragma: no cover - a setup problem, reported cle
 AUTH = {"Authorization": "Bearer rabbit-token"}
 
 
-def services_env():
-    directory = os.environ.get("WG_SERVICES_DIR", "/tmp/wg-services-test")
-    path = os.path.join(directory, "services.env")
-    if not os.path.exists(path):
-        raise RuntimeError("%s is missing: start the services first, e.g. "
-                           "`WG_SERVICES_DIR=%s bash scripts/services start`" % (path, directory))
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                values[key] = value
-    return values
 
 
 ENV = services_env()

@@ -7,6 +7,7 @@ import unittest
 import uuid
 import xml.etree.ElementTree as ET
 
+from services import services_env as read_services_env
 from gateway import Gateway, wait_until
 from sigv4_proxy import EMPTY_SHA256, SigV4Proxy, signature, signed_request
 
@@ -15,20 +16,6 @@ AUTH = {"Authorization": "Bearer s3-token"}
 ATTEMPTS = r'attempts\\?"\s*:\s*%d\b'
 
 
-def read_services_env():
-    directory = os.environ.get("WG_SERVICES_DIR", "/tmp/wg-services-test")
-    path = os.path.join(directory, "services.env")
-    if not os.path.exists(path):
-        raise RuntimeError("%s is missing: start the services first, e.g. "
-                           "WG_SERVICES_DIR=%s bash scripts/services start" % (path, directory))
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                values[key] = value
-    return values
 
 
 class S3Test(unittest.TestCase):

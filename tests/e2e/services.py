@@ -13,6 +13,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def services_env():
+    """The ports of the services `bash scripts/services start` runs (its services.env)."""
+    directory = os.environ.get("WG_SERVICES_DIR", "/tmp/wg-services-test")
+    path = os.path.join(directory, "services.env")
+    if not os.path.exists(path):
+        raise RuntimeError("%s is missing: start the services first, e.g. "
+                           "`WG_SERVICES_DIR=%s bash scripts/services start`" % (path, directory))
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key] = value
+    return values
+
+
 def require(binary):
     path = shutil.which(binary)
     if not path:
