@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include <map>
 #include <memory>
@@ -47,5 +48,33 @@ class ConnectionRegistry {
 
 // Connection types that are Redis servers.
 bool IsRedisConnectionType(std::string_view type);
+
+// A module's shared client for its `connection`, or null with the reason reported: no connection
+// named, one of another type, or one whose settings were invalid (reported in connections.json).
+template <typename Client>
+std::shared_ptr<Client> ResolveClient(
+    const ModuleSettings& settings, const ModuleContext& context, std::string_view module,
+    std::string_view type, bool (*accepts)(std::string_view),
+    std::shared_ptr<Client> (ConnectionRegistry::*find)(std::string_view) const,
+    ConfigErrors& errors) {
+  if (settings.connection == nullptr) {
+    errors.Add(settings.path,
+               fmt::format("{} needs a \"connection\" of type \"{}\"", module, type));
+    return nullptr;
+  }
+  if (!accepts(settings.connection->type)) {
+    errors.Add(settings.path, fmt::format("connection \"{}\" has type \"{}\"; {} needs \"{}\"",
+                                          settings.connection->name, settings.connection->type,
+                                          module, type));
+    return nullptr;
+  }
+  std::shared_ptr<Client> client;
+  if (context.connections != nullptr) client = (context.connections->*find)(settings.connection->name);
+  if (!client) {
+    errors.Add(settings.path, fmt::format("connection \"{}\" has invalid settings (see the "
+                                          "connections.json errors)", settings.connection->name));
+  }
+  return client;
+}
 
 }  // namespace wg

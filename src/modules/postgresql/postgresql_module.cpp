@@ -52,21 +52,9 @@ std::unique_ptr<Module> CreatePostgresqlModule(const ModuleSettings& settings,
                                                const ModuleContext& context, ConfigErrors& errors) {
   const size_t before = errors.size();
   auto options = ParsePostgresqlTableOptions(settings.config, settings.path, errors);
-  std::shared_ptr<PostgresqlClient> client;
-  if (settings.connection == nullptr) {
-    errors.Add(settings.path, "postgresql needs a \"connection\" of type \"postgresql\"");
-  } else if (!IsPostgresqlConnectionType(settings.connection->type)) {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has type \"{}\"; postgresql needs "
-                                          "\"postgresql\"", settings.connection->name,
-                                          settings.connection->type));
-  } else if (context.connections != nullptr) {
-    client = context.connections->Postgresql(settings.connection->name);
-  }
-  if (errors.size() == before && !client && settings.connection != nullptr) {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has invalid settings (see the "
-                                          "connections.json errors)", settings.connection->name));
-  }
-  if (errors.size() != before || !options) return nullptr;
+  auto client = ResolveClient(settings, context, "postgresql", "postgresql",
+                              &IsPostgresqlConnectionType, &ConnectionRegistry::Postgresql, errors);
+  if (errors.size() != before || !options || !client) return nullptr;
   return std::make_unique<PostgresqlModule>(std::move(client), std::move(*options));
 }
 

@@ -133,21 +133,10 @@ std::unique_ptr<Module> CreateRabbitmqModule(const ModuleSettings& settings,
                                              const ModuleContext& context, ConfigErrors& errors) {
   const size_t before = errors.size();
   auto options = ParseRabbitmqModuleOptions(settings.config, settings.path, errors);
-  std::shared_ptr<RabbitmqClient> client;
-  if (settings.connection == nullptr) {
-    errors.Add(settings.path, "rabbitmq needs a \"connection\" of type \"rabbitmq\"");
-  } else if (settings.connection->type != "rabbitmq") {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has type \"{}\"; rabbitmq needs "
-                                          "\"rabbitmq\"",
-                                          settings.connection->name, settings.connection->type));
-  } else if (context.connections != nullptr) {
-    client = context.connections->Rabbitmq(settings.connection->name);
-    if (!client && errors.size() == before) {
-      errors.Add(settings.path, fmt::format("connection \"{}\" has invalid settings (see the "
-                                            "connections.json errors)",
-                                            settings.connection->name));
-    }
-  }
+  auto client = ResolveClient(
+      settings, context, "rabbitmq", "rabbitmq",
+      [](std::string_view type) { return type == "rabbitmq"; }, &ConnectionRegistry::Rabbitmq,
+      errors);
   if (errors.size() != before || !options || !client) return nullptr;
   return std::make_unique<RabbitmqModule>(std::move(client), std::move(*options));
 }

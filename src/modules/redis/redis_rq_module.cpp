@@ -69,20 +69,8 @@ std::unique_ptr<Module> CreateRedisRqModule(const ModuleSettings& settings,
     errors.Add(reader.PathOf("serializer"),
                fmt::format("must be \"pickle\" or \"json\", got \"{}\"", serializer));
   }
-  std::shared_ptr<RedisClient> client;
-  if (settings.connection == nullptr) {
-    errors.Add(settings.path, "redis_rq needs a \"connection\" of type \"redis-rq\"");
-  } else if (!IsRedisConnectionType(settings.connection->type)) {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has type \"{}\"; redis_rq needs "
-                                          "\"redis-rq\"", settings.connection->name,
-                                          settings.connection->type));
-  } else if (context.connections != nullptr) {
-    client = context.connections->Redis(settings.connection->name);
-  }
-  if (errors.size() == before && !client && settings.connection != nullptr) {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has invalid settings (see the "
-                                          "connections.json errors)", settings.connection->name));
-  }
+  auto client = ResolveClient(settings, context, "redis_rq", "redis-rq", &IsRedisConnectionType,
+                              &ConnectionRegistry::Redis, errors);
   if (errors.size() != before) return nullptr;
   return std::make_unique<RedisRqModule>(std::move(client), std::move(options));
 }

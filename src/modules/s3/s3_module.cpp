@@ -46,20 +46,10 @@ std::unique_ptr<Module> CreateS3Module(const ModuleSettings& settings,
                                        const ModuleContext& context, ConfigErrors& errors) {
   const size_t before = errors.size();
   auto options = ParseS3ObjectOptions(settings.config, settings.path, errors);
-  std::shared_ptr<S3Client> client;
-  if (settings.connection == nullptr) {
-    errors.Add(settings.path, "s3 needs a \"connection\" of type \"s3\"");
-  } else if (settings.connection->type != "s3") {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has type \"{}\"; s3 needs \"s3\"",
-                                          settings.connection->name, settings.connection->type));
-  } else if (context.connections != nullptr) {
-    client = context.connections->S3(settings.connection->name);
-  }
-  if (errors.size() == before && !client && settings.connection != nullptr) {
-    errors.Add(settings.path, fmt::format("connection \"{}\" has invalid settings (see the "
-                                          "connections.json errors)", settings.connection->name));
-  }
-  if (errors.size() != before || !options) return nullptr;
+  auto client = ResolveClient(
+      settings, context, "s3", "s3", [](std::string_view type) { return type == "s3"; },
+      &ConnectionRegistry::S3, errors);
+  if (errors.size() != before || !options || !client) return nullptr;
   return std::make_unique<S3Module>(std::move(client), std::move(*options));
 }
 
