@@ -80,6 +80,9 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
     values.push_back(nullptr);
     conn_ = PQconnectStartParams(keys.data(), values.data(), 0);
     if (conn_ == nullptr) co_return Failure(PostgresqlResult::Status::kRetryable, "out of memory");
+    // libpq prints NOTICEs ("relation ... already exists, skipping") to stderr by default; they
+    // carry nothing an operator needs, and errors arrive as results anyway.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     if (PQstatus(conn_) == CONNECTION_BAD) co_return ConnectFailure();
     PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
     while (poll != PGRES_POLLING_OK) {
