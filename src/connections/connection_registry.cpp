@@ -3,6 +3,17 @@
 #include <fmt/format.h>
 
 namespace wg {
+namespace {
+
+template <typename Client>
+std::shared_ptr<Client> FindClient(
+    const std::map<std::string, std::shared_ptr<Client>, std::less<>>& clients,
+    std::string_view name) {
+  auto found = clients.find(name);
+  return found == clients.end() ? nullptr : found->second;
+}
+
+}  // namespace
 
 bool IsRedisConnectionType(std::string_view type) { return type == "redis-rq" || type == "redis"; }
 
@@ -32,13 +43,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
 }
 
 std::shared_ptr<RedisClient> ConnectionRegistry::Redis(std::string_view name) const {
-  auto found = redis_.find(name);
-  return found == redis_.end() ? nullptr : found->second;
+  return FindClient(redis_, name);
 }
 
 std::shared_ptr<RabbitmqClient> ConnectionRegistry::Rabbitmq(std::string_view name) const {
-  auto found = rabbitmq_.find(name);
-  return found == rabbitmq_.end() ? nullptr : found->second;
+  return FindClient(rabbitmq_, name);
 }
 
 std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint& endpoint) {
@@ -50,13 +59,11 @@ std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint
 }
 
 std::shared_ptr<S3Client> ConnectionRegistry::S3(std::string_view name) const {
-  auto found = s3_.find(name);
-  return found == s3_.end() ? nullptr : found->second;
+  return FindClient(s3_, name);
 }
 
 std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_view name) const {
-  auto found = postgresql_.find(name);
-  return found == postgresql_.end() ? nullptr : found->second;
+  return FindClient(postgresql_, name);
 }
 
 boost::json::object ConnectionRegistry::Health() const {
