@@ -12,10 +12,14 @@
 #include "chain/work_queue.hpp"
 #include "config/command_line.hpp"
 #include "config/config_loader.hpp"
+#include "http/admin_api.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
+#include "spool/dead_letters.hpp"
+#include "spool/spool.hpp"
+#include "spool/spool_dispatcher.hpp"
 #include "webhook/pipeline.hpp"
 
 namespace {
@@ -69,10 +73,39 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // The spool is opened (and recovered) before the listener, so nothing is accepted until
+  // every webhook left unfinished by the previous process is queued again.
+  SpoolOptions spool_options;
+  spool_options.directory = options.spool_dir;
+  spool_options.max_bytes = options.spool_max_bytes;
+  spool_options.segment_bytes = std::clamp<uint64_t>(options.spool_max_bytes / 16, 1 << 20, 64 << 20);
+  auto opened = Spool::Open(spool_options, logger);
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    logger.Error("cannot open the spool", {{"error", *error}});
+    return 1;
+  }
+  std::unique_ptr<Spool> spool = std::move(std::get<std::unique_ptr<Spool>>(opened));
+  const RecoveryReport& recovery = spool->recovery();
+  logger.Info("spool recovered", {{"dir", options.spool_dir},
+                                  {"segments", std::to_string(recovery.segments)},
+                                  {"records", std::to_string(recovery.records)},
+                                  {"unfinished", std::to_string(recovery.unfinished)},
+                                  {"skipped_bytes", std::to_string(recovery.skipped_bytes)},
+                                  {"ms", std::to_string(recovery.duration.count())}});
+  DeadLetterStore dead_letters(std::filesystem::path(options.spool_dir) / "dead-letters");
+  if (auto error = dead_letters.Prepare()) {
+    logger.Error("cannot open the dead-letter store", {{"error", *error}});
+    return 1;
+  }
+
   ConfigHolder config(loaded.config);
   WorkQueue work_queue(options.max_in_flight, options.max_queued);
-  Pipeline pipeline(config, work_queue, logger, options.limits);
-  Router router(pipeline, work_queue, config);
+  SpoolDispatcher dispatcher(*spool, dead_letters, config, options.limits, blocking_pool, logger,
+                             options.max_in_flight);
+  Pipeline pipeline(config, work_queue, spool.get(), &dispatcher, logger, options.limits);
+  AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config,
+                 blocking_pool, logger);
+  Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher);
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Server server({options.listen_address, options.listen_port, threads}, router, logger);
@@ -81,6 +114,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   server.Start();
+  dispatcher.Resume(spool->TakeUnfinished(), server.Executors());
   logger.Info(fmt::format("listening on {}:{}", options.listen_address, server.port()),
               {{"threads", std::to_string(threads)},
                {"webhooks", std::to_string(loaded.config->webhooks.size())}});
@@ -91,8 +125,13 @@ int main(int argc, char** argv) {
   server.BeginShutdown();
   auto deadline = std::chrono::steady_clock::now() + options.shutdown_timeout;
   while (std::chrono::steady_clock::now() < deadline &&
-         (server.OpenSessions() > 0 || !work_queue.Idle())) {
+         (server.OpenSessions() > 0 || !work_queue.Idle() || dispatcher.Running() > 0)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (dispatcher.Running() > 0) {
+    logger.Info("webhooks still being delivered stay in the spool for the next start",
+                {{"running", std::to_string(dispatcher.Running())},
+                 {"backlog", std::to_string(dispatcher.Backlog())}});
   }
   if (!work_queue.Idle()) {
     logger.Error("shutdown deadline reached with chains still running",
@@ -101,6 +140,7 @@ int main(int argc, char** argv) {
   }
   server.Stop();
   blocking_pool.join();
+  spool.reset();  // writes what is queued; completions go to the stopped, still existing loops
   // Modules may hold sockets of the I/O threads' event loops: release them before those go.
   config.Set(nullptr);
   loaded.config.reset();

@@ -1,5 +1,7 @@
 #include "chain/chain_result.hpp"
 
+#include "observability/logger.hpp"
+
 namespace wg {
 
 std::string_view ItemStatusName(ItemStatus status) {
@@ -9,6 +11,7 @@ std::string_view ItemStatusName(ItemStatus status) {
     case ItemStatus::kTimedOut: return "timed_out";
     case ItemStatus::kCancelled: return "cancelled";
     case ItemStatus::kNotExecuted: return "not_executed";
+    case ItemStatus::kSkipped: return "skipped";
   }
   return "unknown";
 }
@@ -19,12 +22,25 @@ int ChainResult::Delivered() const {
   return count;
 }
 
+void LogChainResult(Logger& logger, const Delivery& delivery, const ChainResult& result) {
+  LogLevel level = result.success ? LogLevel::kDebug : LogLevel::kWarn;
+  if (!logger.Enabled(level)) return;
+  logger.Log(level, result.success ? "chain delivered" : "chain failed",
+             {{"webhook", delivery.webhook_id},
+              {"delivery", delivery.id},
+              {"result", boost::json::serialize(result.ToJson())}});
+}
+
 bool EvaluateSuccess(const std::vector<ItemResult>& items, SuccessPolicy policy) {
-  if (items.empty()) return false;
+  int asked = 0;
   int delivered = 0;
-  for (const auto& item : items) delivered += item.status == ItemStatus::kDelivered ? 1 : 0;
-  return policy == SuccessPolicy::kAll ? delivered == static_cast<int>(items.size())
-                                       : delivered > 0;
+  for (const auto& item : items) {
+    if (item.status == ItemStatus::kSkipped) continue;
+    ++asked;
+    delivered += item.status == ItemStatus::kDelivered ? 1 : 0;
+  }
+  if (asked == 0) return false;
+  return policy == SuccessPolicy::kAll ? delivered == asked : delivered > 0;
 }
 
 boost::json::object ChainResult::ToJson() const {

@@ -18,9 +18,16 @@ enum class ItemStatus {
   kTimedOut,     // the chain's timeout ended it
   kCancelled,    // another item failed with continue_on_error false (parallel)
   kNotExecuted,  // an earlier item failed with continue_on_error false (sequential)
+  kSkipped,      // not asked for: finished before a restart, or outside a replay
 };
 
 std::string_view ItemStatusName(ItemStatus status);
+
+struct AttemptFailure {
+  int attempt = 0;
+  std::chrono::system_clock::time_point at;
+  std::string message;
+};
 
 struct ItemResult {
   std::string module;
@@ -28,6 +35,7 @@ struct ItemResult {
   int attempts = 0;
   std::chrono::microseconds duration{0};
   std::string error;  // the last failure message, empty when delivered
+  std::vector<AttemptFailure> failures;  // every failed attempt, oldest first (for dead letters)
 };
 
 struct ChainResult {
@@ -38,6 +46,11 @@ struct ChainResult {
   int Delivered() const;
   boost::json::object ToJson() const;
 };
+
+class Logger;
+
+// One line per chain: debug when it succeeded, a warning with every item's result when not.
+void LogChainResult(Logger& logger, const Delivery& delivery, const ChainResult& result);
 
 bool EvaluateSuccess(const std::vector<ItemResult>& items, SuccessPolicy policy);
 

@@ -44,7 +44,8 @@ struct Group {
 
 asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
                               std::shared_ptr<const Chain> chain, size_t index,
-                              std::shared_ptr<const Delivery> delivery) {
+                              std::shared_ptr<const Delivery> delivery,
+                              std::shared_ptr<const ChainRunOptions> options) {
   const ChainItem& item = chain->items[index];
   auto start = Clock::now();
   ItemResult result;
@@ -73,6 +74,7 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
       break;
     }
     result.error = outcome.message;
+    result.failures.push_back({attempt, std::chrono::system_clock::now(), outcome.message});
     if (outcome.kind == OutcomeKind::kPermanent || attempt == attempts) break;
 
     asio::steady_timer backoff(co_await asio::this_coro::executor,
@@ -83,6 +85,7 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
 
   result.duration = Since(start);
   bool failed = result.status != ItemStatus::kDelivered;
+  if (!failed && options->on_delivered) options->on_delivered(index);
   group->results[slot] = std::move(result);
   group->finished[slot] = true;
   --group->pending;
@@ -94,13 +97,14 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
 // Returns true when the deadline ended the wait.
 asio::awaitable<bool> RunGroup(std::shared_ptr<const Chain> chain, std::vector<size_t> indices,
                                Clock::time_point deadline, std::shared_ptr<const Delivery> delivery,
+                               std::shared_ptr<const ChainRunOptions> options,
                                std::vector<ItemResult>& results) {
   auto executor = co_await asio::this_coro::executor;
   auto group = std::make_shared<Group>(executor, indices.size());
   auto start = Clock::now();
   group->pending = indices.size();
   for (size_t slot = 0; slot < indices.size(); ++slot) {
-    asio::co_spawn(executor, RunItem(group, slot, chain, indices[slot], delivery),
+    asio::co_spawn(executor, RunItem(group, slot, chain, indices[slot], delivery, options),
                    asio::bind_cancellation_slot(group->signals[slot].slot(), asio::detached));
   }
 
@@ -127,6 +131,7 @@ asio::awaitable<bool> RunGroup(std::shared_ptr<const Chain> chain, std::vector<s
     if (timed_out) {
       out.status = ItemStatus::kTimedOut;
       out.error = fmt::format("chain timeout of {} reached", Seconds(chain->settings.timeout));
+      out.failures.push_back({out.attempts, std::chrono::system_clock::now(), out.error});
     } else {
       out.status = ItemStatus::kCancelled;
       out.error = "cancelled: another item failed and continue_on_error is false";
@@ -138,24 +143,33 @@ asio::awaitable<bool> RunGroup(std::shared_ptr<const Chain> chain, std::vector<s
 }  // namespace
 
 asio::awaitable<ChainResult> ChainRunner::Run(std::shared_ptr<const Chain> chain,
-                                              std::shared_ptr<const Delivery> delivery) {
+                                              std::shared_ptr<const Delivery> delivery,
+                                              ChainRunOptions run_options) {
   auto start = Clock::now();
   auto deadline = start + chain->settings.timeout;
   const size_t size = chain->items.size();
+  auto options = std::make_shared<const ChainRunOptions>(std::move(run_options));
+  auto asked = [&](size_t i) { return i >= 32 || (options->items >> i) & 1U; };
   ChainResult result;
   result.items.resize(size);
-  for (size_t i = 0; i < size; ++i) result.items[i].module = chain->items[i].module_name;
+  for (size_t i = 0; i < size; ++i) {
+    result.items[i].module = chain->items[i].module_name;
+    if (!asked(i)) result.items[i].status = ItemStatus::kSkipped;
+  }
 
   if (chain->settings.execution == Execution::kParallel) {
-    std::vector<size_t> all(size);
-    for (size_t i = 0; i < size; ++i) all[i] = i;
-    auto group = RunGroup(chain, std::move(all), deadline, delivery, result.items);
+    std::vector<size_t> all;
+    for (size_t i = 0; i < size; ++i) {
+      if (asked(i)) all.push_back(i);
+    }
+    auto group = RunGroup(chain, std::move(all), deadline, delivery, options, result.items);
     co_await std::move(group);
   } else {
     bool stopped = false;
     bool timed_out = false;
     for (size_t i = 0; i < size; ++i) {
       ItemResult& item = result.items[i];
+      if (!asked(i)) continue;
       if (stopped || timed_out) {
         item.status = ItemStatus::kNotExecuted;
         item.error = stopped ? std::string(kNotExecutedAfterFailure)
@@ -163,7 +177,7 @@ asio::awaitable<ChainResult> ChainRunner::Run(std::shared_ptr<const Chain> chain
         continue;
       }
       std::vector<size_t> one{i};
-      auto group = RunGroup(chain, std::move(one), deadline, delivery, result.items);
+      auto group = RunGroup(chain, std::move(one), deadline, delivery, options, result.items);
       timed_out = co_await std::move(group);
       if (item.status != ItemStatus::kDelivered && !chain->settings.continue_on_error) {
         stopped = true;

@@ -8,6 +8,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "chain/chain.hpp"
@@ -15,10 +17,17 @@
 
 namespace wg {
 
+struct ChainRunOptions {
+  uint32_t items = ~uint32_t{0};  // bit i set: run item i; the others are reported as skipped
+  // Called as soon as an item is delivered, so progress can be recorded before the chain ends.
+  std::function<void(size_t item)> on_delivered;
+};
+
 class ChainRunner {
  public:
   static boost::asio::awaitable<ChainResult> Run(std::shared_ptr<const Chain> chain,
-                                                 std::shared_ptr<const Delivery> delivery);
+                                                 std::shared_ptr<const Delivery> delivery,
+                                                 ChainRunOptions options = {});
 };
 
 }  // namespace wg

@@ -60,6 +60,17 @@ Server:
   --shutdown-timeout S   on SIGTERM/SIGINT, seconds to finish requests and chains in progress
                          (default 10)
 
+Durability (webhooks with "acknowledge": "persisted", the default):
+  --spool-dir DIR        where accepted webhooks are fsync'd before the 2xx, and where their
+                         dead letters are kept (env SPOOL_DIR; default ./data/spool); one
+                         directory per gateway process
+  --spool-max-bytes N    spool size limit; beyond it new webhooks get 503 with Retry-After
+                         (env SPOOL_MAX_BYTES; default 1073741824)
+
+Admin API (dead letters: list, show, replay, delete):
+  --admin-token TOKEN    bearer token for /admin/... (env ADMIN_TOKEN); without it the admin
+                         API answers 404
+
 Limits on what clients send:
   --max-body-bytes N     request body limit, 413 beyond it (default 10485760)
   --header-timeout S     seconds to receive a request's head (default 10)
@@ -109,6 +120,14 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
     else if (*format != "text") errors.push_back(fmt::format("LOG_FORMAT: unknown format \"{}\"", *format));
   }
 
+  if (auto dir = env("SPOOL_DIR"); dir && !dir->empty()) options.spool_dir = *dir;
+  if (auto bytes = env("SPOOL_MAX_BYTES"); bytes && !bytes->empty()) {
+    if (!ParseUnsigned<uint64_t>(*bytes, options.spool_max_bytes, 4096, uint64_t{1} << 50)) {
+      errors.push_back(fmt::format("SPOOL_MAX_BYTES: \"{}\" must be 4096..2^50", *bytes));
+    }
+  }
+  if (auto token = env("ADMIN_TOKEN"); token && !token->empty()) options.admin_token = *token;
+
   auto seconds = [&](std::string_view flag, std::string_view value,
                      std::chrono::milliseconds& out) {
     double number = 0;
@@ -140,6 +159,17 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
        }},
       {"--max-body-bytes", [&](auto f, auto v) {
          if (!ParseUnsigned<size_t>(v, options.limits.max_body_bytes, 1, size_t{1} << 32)) errors.push_back(fmt::format("{}: \"{}\" must be 1..4294967296", f, v));
+       }},
+      {"--spool-dir", [&](auto f, auto v) {
+         if (v.empty()) errors.push_back(fmt::format("{}: needs a directory", f));
+         else options.spool_dir = std::string(v);
+       }},
+      {"--spool-max-bytes", [&](auto f, auto v) {
+         if (!ParseUnsigned<uint64_t>(v, options.spool_max_bytes, 4096, uint64_t{1} << 50)) errors.push_back(fmt::format("{}: \"{}\" must be 4096..2^50", f, v));
+       }},
+      {"--admin-token", [&](auto f, auto v) {
+         if (v.size() < 16) errors.push_back(fmt::format("{}: use at least 16 characters", f));
+         else options.admin_token = std::string(v);
        }},
       {"--shutdown-timeout", [&](auto f, auto v) { seconds(f, v, options.shutdown_timeout); }},
       {"--header-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.header_timeout); }},

@@ -27,6 +27,9 @@ struct CommandLine {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   std::chrono::milliseconds shutdown_timeout{10000};
+  std::string spool_dir = "data/spool";
+  uint64_t spool_max_bytes = uint64_t{1} << 30;
+  std::optional<std::string> admin_token;  // admin API off without one
 };
 
 struct CommandLineResult {

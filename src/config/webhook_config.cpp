@@ -233,12 +233,13 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
     webhook->authorization = AuthorizationRule::FromConfig(*authorization);
   }
 
-  std::string acknowledge = reader.StringOr("acknowledge", "received");
-  if (acknowledge != "received") {
-    errors.Add(reader.PathOf("acknowledge"),
-               fmt::format("\"{}\" is not available in this build yet: only \"received\" "
-                           "(in memory) is; the durable spool comes next", acknowledge));
-  }
+  std::string acknowledge = reader.StringOr("acknowledge", "persisted");
+  if (acknowledge == "persisted") webhook->acknowledge = Acknowledge::kPersisted;
+  else if (acknowledge == "received") webhook->acknowledge = Acknowledge::kReceived;
+  else if (acknowledge == "delivered") webhook->acknowledge = Acknowledge::kDelivered;
+  else errors.Add(reader.PathOf("acknowledge"),
+                  fmt::format("must be one of persisted, received, delivered; got \"{}\"",
+                              acknowledge));
 
   for (auto key : kNotYetSupportedKeys) {
     if (reader.Get(key) != nullptr) {

@@ -16,8 +16,16 @@
 
 namespace wg {
 
+// When the sender gets its 2xx.
+enum class Acknowledge {
+  kPersisted,  // the request is fsync'd to the spool (default): it will be delivered
+  kReceived,   // the request is in memory (the Python project's behaviour): lost on a crash
+  kDelivered,  // the chain has run: 502 with per-item results when it failed, 504 on timeout
+};
+
 struct WebhookDefinition {
   std::string id;
+  Acknowledge acknowledge = Acknowledge::kPersisted;
   DataType data_type = DataType::kJson;
   std::optional<AuthorizationRule> authorization;
   Chain chain;  // a single `module` is a chain of one item

@@ -4,6 +4,9 @@
 
 #include <chrono>
 
+#include "spool/spool.hpp"
+#include "spool/spool_dispatcher.hpp"
+
 namespace wg {
 namespace http = boost::beast::http;
 namespace {
@@ -54,6 +57,19 @@ HttpAnswer Router::Health() const {
   components["config"] = "healthy";
   components["work_queue"] = {{"in_flight", work_queue_.InFlight()},
                               {"queued", work_queue_.Queued()}};
+  if (spool_) {
+    SpoolStats stats = spool_->Stats();
+    boost::json::object spool{{"bytes", stats.bytes},
+                              {"segments", stats.segments},
+                              {"unfinished", stats.unfinished},
+                              {"appended", stats.appended},
+                              {"fsyncs", stats.fsyncs}};
+    if (dispatcher_) {
+      spool["running"] = dispatcher_->Running();
+      spool["backlog"] = dispatcher_->Backlog();
+    }
+    components["spool"] = std::move(spool);
+  }
   auto config = config_.Get();
   if (config && config->connection_registry) {
     components["connections"] = config->connection_registry->Health();
@@ -66,11 +82,17 @@ HttpAnswer Router::Health() const {
   return HttpAnswer::Json(200, boost::json::serialize(health));
 }
 
-std::variant<HttpAnswer, Admission> Router::OnHead(http::verb method, std::string_view target,
-                                                   const std::vector<Header>& headers,
-                                                   std::optional<uint64_t> content_length) const {
+std::variant<HttpAnswer, Admission, AdminRequest> Router::OnHead(
+    http::verb method, std::string_view target, const std::vector<Header>& headers,
+    std::optional<uint64_t> content_length) const {
   std::string_view path = target.substr(0, target.find('?'));
   if (path.empty() || path.front() != '/') return HttpAnswer::Error(404, "Not Found");
+  if (AdminApi::IsAdminPath(path)) {
+    if (!admin_) return HttpAnswer::Error(404, "Not Found");
+    auto admin = admin_->OnHead(method, target, headers);
+    if (auto* answer = std::get_if<HttpAnswer>(&admin)) return std::move(*answer);
+    return std::get<AdminRequest>(std::move(admin));
+  }
 
   if (path == "/" || path == "/health") {
     if (method != http::verb::get && method != http::verb::head) {
@@ -95,7 +117,9 @@ std::variant<HttpAnswer, Admission> Router::OnHead(http::verb method, std::strin
     if (segments.size() == 3 && ns->empty()) return HttpAnswer::Error(400, "Invalid namespace format");
     RequestHead head{ns ? std::string_view(*ns) : std::string_view(), *last, headers,
                      content_length};
-    return pipeline_.OnHead(head);
+    auto admitted = pipeline_.OnHead(head);
+    if (auto* answer = std::get_if<HttpAnswer>(&admitted)) return std::move(*answer);
+    return std::get<Admission>(std::move(admitted));
   }
   return HttpAnswer::Error(404, "Not Found");
 }

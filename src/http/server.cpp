@@ -76,6 +76,12 @@ void Server::Start() {
   }
 }
 
+std::vector<asio::any_io_executor> Server::Executors() const {
+  std::vector<asio::any_io_executor> executors;
+  for (const auto& worker : workers_) executors.push_back(worker->io.get_executor());
+  return executors;
+}
+
 void Server::BeginShutdown() {
   for (auto& worker : workers_) {
     Worker* w = worker.get();

@@ -39,6 +39,8 @@ class Server {
   uint16_t port() const { return bound_port_; }
 
   void Start();
+  // The event loops (after Bind), e.g. for work that starts without a request.
+  std::vector<boost::asio::any_io_executor> Executors() const;
   // Stops accepting and closes idle keep-alive connections; requests in progress finish.
   void BeginShutdown();
   size_t OpenSessions() const { return open_sessions_.load(); }

@@ -15,6 +15,7 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr uint64_t kMaxAdminBodyBytes = 64 * 1024;
 
 std::vector<Header> CollectHeaders(const http::fields& fields) {
   std::vector<Header> headers;
@@ -102,6 +103,14 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     if (auto* early = std::get_if<HttpAnswer>(&route)) {
       answer = std::move(*early);
       if (!parser.is_done()) answer.close = true;  // a body we will not read
+    } else if (auto* admin_request = std::get_if<AdminRequest>(&route)) {
+      // Admin calls take their parameters from the query; a body is read and ignored.
+      parser.body_limit(kMaxAdminBodyBytes);
+      stream.expires_after(limits.body_timeout);
+      auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      if (body_ec) break;
+      auto handling = router.admin()->Handle(std::move(*admin_request));
+      answer = co_await std::move(handling);
     } else {
       auto& admission = std::get<Admission>(route);
       if (ExpectsContinue(request.base())) {
@@ -118,9 +127,9 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       } else if (body_ec) {
         break;  // timeout or a broken connection: nothing was accepted
       } else {
-        asio::any_io_executor executor = co_await asio::this_coro::executor;
-        answer = router.pipeline().OnBody(admission, std::move(headers),
-                                          std::move(parser.get().body()), executor);
+        auto accepting = router.pipeline().OnBody(std::move(admission), std::move(headers),
+                                                  std::move(parser.get().body()));
+        answer = co_await std::move(accepting);
       }
     }
 

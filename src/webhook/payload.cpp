@@ -180,4 +180,21 @@ PayloadResult ParsePayload(DataType type, std::string_view body, const RequestLi
   return Fail(415, "Unsupported data type");
 }
 
+BuiltDelivery BuildDelivery(DataType type, DeliveryParts parts, const RequestLimits& limits) {
+  PayloadResult parsed = ParsePayload(type, parts.body, limits);
+  if (!parsed.ok) return {nullptr, parsed.status, std::move(parsed.detail)};
+  auto delivery = std::make_shared<Delivery>();
+  delivery->id = std::move(parts.delivery_id);
+  delivery->webhook_id = std::move(parts.webhook_id);
+  delivery->data_type = type;
+  delivery->payload = std::move(parsed.payload);
+  for (const auto& header : parts.headers) {
+    if (header.name == "content-type") delivery->content_type = header.value;
+  }
+  delivery->headers = std::move(parts.headers);
+  delivery->body = std::move(parts.body);
+  delivery->received_at = parts.received_at;
+  return {std::move(delivery), 200, {}};
+}
+
 }  // namespace wg

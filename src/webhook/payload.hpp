@@ -4,7 +4,10 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "modules/module.hpp"
@@ -22,5 +25,21 @@ struct PayloadResult {
 PayloadResult ParsePayload(DataType type, std::string_view body, const RequestLimits& limits);
 
 bool IsValidUtf8(std::string_view text);
+
+// The shared, immutable delivery every chain item receives, with the body parsed by the
+// webhook's data_type; on a parse error, the status and message for the sender.
+struct DeliveryParts {
+  std::string delivery_id;
+  std::string webhook_id;
+  std::vector<Header> headers;
+  std::string body;
+  std::chrono::system_clock::time_point received_at;
+};
+struct BuiltDelivery {
+  std::shared_ptr<const Delivery> delivery;  // null on error
+  unsigned status = 200;
+  std::string detail;
+};
+BuiltDelivery BuildDelivery(DataType type, DeliveryParts parts, const RequestLimits& limits);
 
 }  // namespace wg

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "chain/chain_runner.hpp"
+#include "spool/spool.hpp"
+#include "spool/spool_dispatcher.hpp"
 #include "observability/logger.hpp"
 #include "webhook/delivery_id.hpp"
 #include "webhook/payload.hpp"
@@ -56,12 +58,21 @@ asio::awaitable<void> RunChainAndLog(std::shared_ptr<const Chain> chain,
   // twice; creating the awaitable in its own statement avoids that (here and elsewhere).
   auto running = ChainRunner::Run(chain, delivery);
   ChainResult result = co_await std::move(running);
-  LogLevel level = result.success ? LogLevel::kDebug : LogLevel::kWarn;
-  if (!logger->Enabled(level)) co_return;
-  logger->Log(level, result.success ? "chain delivered" : "chain failed",
-              {{"webhook", delivery->webhook_id},
-               {"delivery", delivery->id},
-               {"result", boost::json::serialize(result.ToJson())}});
+  LogChainResult(*logger, *delivery, result);
+}
+
+HttpAnswer Accepted(const std::string& delivery_id) {
+  return HttpAnswer::Json(200, fmt::format(R"({{"message":"200 OK","id":"{}"}})", delivery_id));
+}
+
+HttpAnswer Busy(std::string detail) {
+  HttpAnswer answer = HttpAnswer::Error(503, std::move(detail));
+  answer.headers.emplace_back("Retry-After", "1");
+  return answer;
+}
+
+uint32_t AllItems(size_t count) {
+  return count >= 32 ? ~uint32_t{0} : (uint32_t{1} << count) - 1;
 }
 
 }  // namespace
@@ -105,35 +116,72 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
   return Admission{std::move(webhook), std::string(head.webhook_id)};
 }
 
-HttpAnswer Pipeline::OnBody(const Admission& admission, std::vector<Header> headers,
-                            std::string body, asio::any_io_executor executor) const {
+asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<Header> headers,
+                                             std::string body) const {
   const WebhookDefinition& webhook = *admission.webhook;
-  PayloadResult parsed = ParsePayload(webhook.data_type, body, limits_);
-  if (!parsed.ok) return HttpAnswer::Error(parsed.status, parsed.detail);
+  const auto received_at = std::chrono::system_clock::now();
+  BuiltDelivery built = BuildDelivery(
+      webhook.data_type,
+      {NewDeliveryId(), admission.webhook_id, std::move(headers), std::move(body), received_at},
+      limits_);
+  if (!built.delivery) co_return HttpAnswer::Error(built.status, built.detail);
+  std::shared_ptr<const Delivery> delivery = std::move(built.delivery);
+  std::shared_ptr<const Chain> chain(admission.webhook, &webhook.chain);
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
 
-  auto delivery = std::make_shared<Delivery>();
-  delivery->id = NewDeliveryId();
-  delivery->webhook_id = admission.webhook_id;
-  delivery->data_type = webhook.data_type;
-  delivery->payload = std::move(parsed.payload);
-  if (const std::string* type = FindHeader(headers, "content-type")) delivery->content_type = *type;
-  delivery->headers = std::move(headers);
-  delivery->body = std::move(body);
-  delivery->received_at = std::chrono::system_clock::now();
-
-  std::shared_ptr<const Chain> chain(admission.webhook, &admission.webhook->chain);
-  std::shared_ptr<const Delivery> shared_delivery = delivery;
-  Logger* logger = &logger_;
-  bool accepted = work_queue_.TrySubmit(
-      {executor, [chain, shared_delivery, logger] {
-         return RunChainAndLog(chain, shared_delivery, logger);
-       }});
-  if (!accepted) {
-    HttpAnswer answer = HttpAnswer::Error(503, "Server busy: delivery queue is full, retry later");
-    answer.headers.emplace_back("Retry-After", "1");
-    return answer;
+  switch (webhook.acknowledge) {
+    case Acknowledge::kReceived: {
+      Logger* logger = &logger_;
+      bool accepted = work_queue_.TrySubmit(
+          {executor, [chain, delivery, logger] { return RunChainAndLog(chain, delivery, logger); }});
+      if (!accepted) co_return Busy("Server busy: delivery queue is full, retry later");
+      co_return Accepted(delivery->id);
+    }
+    case Acknowledge::kDelivered: {
+      auto running = ChainRunner::Run(chain, delivery);
+      ChainResult result = co_await std::move(running);
+      LogChainResult(logger_, *delivery, result);
+      boost::json::object out = result.ToJson();
+      out["id"] = delivery->id;
+      if (result.success) {
+        out["message"] = "200 OK";
+        co_return HttpAnswer::Json(200, boost::json::serialize(out));
+      }
+      bool timed_out = false;
+      for (const auto& item : result.items) timed_out |= item.status == ItemStatus::kTimedOut;
+      out["detail"] = timed_out ? "Delivery timed out" : "Delivery failed";
+      co_return HttpAnswer::Json(timed_out ? 504 : 502, boost::json::serialize(out));
+    }
+    case Acknowledge::kPersisted:
+      break;
   }
-  return HttpAnswer::Json(200, fmt::format(R"({{"message":"200 OK","id":"{}"}})", delivery->id));
+
+  if (!spool_ || !dispatcher_) co_return HttpAnswer::Error(500, "Spool is not available");
+  AcceptedRecord record;
+  record.delivery_id = delivery->id;
+  record.webhook_id = delivery->webhook_id;
+  record.received_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              received_at.time_since_epoch()).count();
+  record.chain_fingerprint = ChainFingerprint(webhook.chain);
+  record.pending_items = AllItems(webhook.chain.items.size());
+  record.headers = delivery->headers;
+  record.body = delivery->body;
+  auto appending = spool_->Append(std::move(record));
+  AppendResult appended = co_await std::move(appending);
+  switch (appended.status) {
+    case AppendResult::Status::kOk:
+      dispatcher_->Start(admission.webhook, delivery, appended.sequence, appended.location,
+                         AllItems(webhook.chain.items.size()), executor);
+      co_return Accepted(delivery->id);
+    case AppendResult::Status::kFull:
+      co_return Busy("Server busy: spool is full, retry later");
+    case AppendResult::Status::kFailed:
+      break;
+  }
+  logger_.Error("webhook not stored", {{"webhook", delivery->webhook_id},
+                                       {"delivery", delivery->id},
+                                       {"error", appended.error}});
+  co_return HttpAnswer::Error(500, "Could not store the webhook; it was not accepted");
 }
 
 }  // namespace wg

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include <atomic>
 #include <memory>
@@ -21,6 +22,8 @@
 namespace wg {
 
 class Logger;
+class Spool;
+class SpoolDispatcher;
 
 // The current configuration; swapped whole on reload, read by every request.
 class ConfigHolder {
@@ -48,22 +51,31 @@ struct Admission {
 
 class Pipeline {
  public:
-  Pipeline(const ConfigHolder& config, WorkQueue& work_queue, Logger& logger,
-           RequestLimits limits)
-      : config_(config), work_queue_(work_queue), logger_(logger), limits_(limits) {}
+  // `spool` and `dispatcher` may be null when no webhook acknowledges `persisted`.
+  Pipeline(const ConfigHolder& config, WorkQueue& work_queue, Spool* spool,
+           SpoolDispatcher* dispatcher, Logger& logger, RequestLimits limits)
+      : config_(config),
+        work_queue_(work_queue),
+        spool_(spool),
+        dispatcher_(dispatcher),
+        logger_(logger),
+        limits_(limits) {}
 
   std::variant<HttpAnswer, Admission> OnHead(const RequestHead& head) const;
 
-  // Parses the body and hands the delivery to the work queue, which runs the chain on
-  // `executor`.
-  HttpAnswer OnBody(const Admission& admission, std::vector<Header> headers, std::string body,
-                    boost::asio::any_io_executor executor) const;
+  // Parses the body and accepts the delivery as the webhook's `acknowledge` says: appended to
+  // the spool (persisted), queued in memory (received), or run to the end (delivered). Runs on
+  // the connection's event loop, where the chain then runs too.
+  boost::asio::awaitable<HttpAnswer> OnBody(Admission admission, std::vector<Header> headers,
+                                            std::string body) const;
 
   const RequestLimits& limits() const { return limits_; }
 
  private:
   const ConfigHolder& config_;
   WorkQueue& work_queue_;
+  Spool* spool_;
+  SpoolDispatcher* dispatcher_;
   Logger& logger_;
   RequestLimits limits_;
 };

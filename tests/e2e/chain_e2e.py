@@ -143,8 +143,10 @@ class ChainTest(unittest.TestCase):
         self.assertEqual(len(self.files()), 1)
 
     def test_queue_full_answers_503_with_retry_after(self):
+        # acknowledge "received" keeps accepted webhooks in memory, so its queue is bounded;
+        # persisted webhooks wait on disk instead (durability_e2e).
         self.receiver = Receiver(script=[(200, 2)])
-        webhook = {"module": "http_webhook",
+        webhook = {"module": "http_webhook", "acknowledge": "received",
                    "module-config": {"url": self.receiver.url, "allowed_hosts": ["127.0.0.1"]}}
         gw = self.start({"slow": webhook}, extra_args=["--max-in-flight", "1", "--max-queued", "1"])
         statuses = []

@@ -16,11 +16,11 @@ class PipelineTest : public ::testing::Test {
   PipelineTest() {
     auto loaded = LoadConfigFromText(
         R"({"orders": {"module": "log", "authorization": "Bearer t0ken"},
-            "open": {"module": "log"}})",
+            "open": {"module": "log", "acknowledge": "received"}})",
         std::nullopt, testing::FakeEnvironment({}), context_);
     EXPECT_TRUE(loaded.config);
     holder_ = std::make_unique<ConfigHolder>(loaded.config);
-    pipeline_ = std::make_unique<Pipeline>(*holder_, queue_, logger_, limits_);
+    pipeline_ = std::make_unique<Pipeline>(*holder_, queue_, nullptr, nullptr, logger_, limits_);
   }
 
   std::variant<HttpAnswer, Admission> Head(std::string_view id, std::vector<Header> headers,
@@ -102,28 +102,39 @@ TEST_F(PipelineTest, HeaderLimits) {
   EXPECT_EQ(separator.body, R"({"detail":"Invalid header value: contains forbidden character"})");
 }
 
-TEST_F(PipelineTest, AcceptsThenRefusesWith503WhenTheQueueIsFull) {
-  boost::asio::io_context io;  // never run: accepted chains stay in flight
-  auto admit = [&] { return std::get<Admission>(Head("open", {})); };
-  auto first = pipeline_->OnBody(admit(), {}, R"({"n":1})", io.get_executor());
-  EXPECT_EQ(first.status, 200u);
-  EXPECT_THAT(first.body, ::testing::MatchesRegex(R"(\{"message":"200 OK","id":"[0-9a-f-]{36}"\})"));
-  EXPECT_EQ(pipeline_->OnBody(admit(), {}, R"({"n":2})", io.get_executor()).status, 200u)
-      << "queued";
-  auto refused = pipeline_->OnBody(admit(), {}, R"({"n":3})", io.get_executor());
-  EXPECT_EQ(refused.status, 503u);
-  ASSERT_EQ(refused.headers.size(), 1u);
-  EXPECT_EQ(refused.headers[0].first, "Retry-After");
+// Starts every body on one event loop before any chain runs (chains are queued behind them).
+std::vector<HttpAnswer> Bodies(Pipeline& pipeline, const std::vector<Admission>& admissions,
+                               const std::vector<std::string>& bodies) {
+  boost::asio::io_context io;
+  std::vector<HttpAnswer> answers(bodies.size());
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    boost::asio::co_spawn(io, pipeline.OnBody(admissions[i], {}, bodies[i]),
+                          [&answers, i](std::exception_ptr, HttpAnswer answer) {
+                            answers[i] = std::move(answer);
+                          });
+  }
   io.run();
+  return answers;
+}
+
+TEST_F(PipelineTest, AcceptsThenRefusesWith503WhenTheQueueIsFull) {
+  std::vector<Admission> admissions;
+  for (int i = 0; i < 3; ++i) admissions.push_back(std::get<Admission>(Head("open", {})));
+  auto answers = Bodies(*pipeline_, admissions, {R"({"n":1})", R"({"n":2})", R"({"n":3})"});
+  EXPECT_EQ(answers[0].status, 200u);
+  EXPECT_THAT(answers[0].body,
+              ::testing::MatchesRegex(R"(\{"message":"200 OK","id":"[0-9a-f-]{36}"\})"));
+  EXPECT_EQ(answers[1].status, 200u) << "queued";
+  EXPECT_EQ(answers[2].status, 503u);
+  ASSERT_EQ(answers[2].headers.size(), 1u);
+  EXPECT_EQ(answers[2].headers[0].first, "Retry-After");
   EXPECT_TRUE(queue_.Idle());
 }
 
 TEST_F(PipelineTest, MalformedJsonIs400) {
-  boost::asio::io_context io;
-  auto answer = pipeline_->OnBody(std::get<Admission>(Head("open", {})), {}, "{oops",
-                                  io.get_executor());
-  EXPECT_EQ(answer.status, 400u);
-  EXPECT_EQ(answer.body, R"({"detail":"Malformed JSON payload"})");
+  auto answers = Bodies(*pipeline_, {std::get<Admission>(Head("open", {}))}, {"{oops"});
+  EXPECT_EQ(answers[0].status, 400u);
+  EXPECT_EQ(answers[0].body, R"({"detail":"Malformed JSON payload"})");
   EXPECT_TRUE(queue_.Idle()) << "nothing accepted";
 }
 
