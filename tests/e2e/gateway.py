@@ -18,20 +18,29 @@ BINARY = os.environ.get("WG_BINARY", "build/asan/webhook-gateway")
 
 
 class Gateway:
-    """The gateway binary on a free port, with the given webhooks.json and connections.json."""
+    """The gateway binary on a free port, with the given webhooks.json and connections.json.
 
-    def __init__(self, webhooks, connections=None, extra_args=(), env=None):
-        self.dir = tempfile.mkdtemp(prefix="wg-e2e-")
+    It runs in `workdir` (a new temporary directory by default), so its spool is
+    `workdir/data/spool`; start another Gateway with the same workdir to restart on that spool.
+    """
+
+    def __init__(self, webhooks, connections=None, extra_args=(), env=None, workdir=None,
+                 listen="127.0.0.1:0"):
+        self.dir = workdir or tempfile.mkdtemp(prefix="wg-e2e-")
         self.webhooks_path = os.path.join(self.dir, "webhooks.json")
         self.connections_path = os.path.join(self.dir, "connections.json")
         with open(self.webhooks_path, "w") as f:
             json.dump(webhooks, f)
         with open(self.connections_path, "w") as f:
             json.dump(connections or {}, f)
-        self.stdout_path = os.path.join(self.dir, "stdout.log")
-        self.stderr_path = os.path.join(self.dir, "stderr.log")
+        # One pair of log files per start, so a restart's "listening on" is its own.
+        run = 0
+        while os.path.exists(os.path.join(self.dir, "stderr.%d.log" % run)):
+            run += 1
+        self.stdout_path = os.path.join(self.dir, "stdout.%d.log" % run)
+        self.stderr_path = os.path.join(self.dir, "stderr.%d.log" % run)
         args = [BINARY, "--webhooks", self.webhooks_path, "--connections", self.connections_path,
-                "--listen", "127.0.0.1:0", "--threads", "2", "--log-level", "debug", *extra_args]
+                "--listen", listen, "--threads", "2", "--log-level", "debug", *extra_args]
         self._stdout = open(self.stdout_path, "w")
         self._stderr = open(self.stderr_path, "w")
         self.process = subprocess.Popen(args, stdout=self._stdout, stderr=self._stderr, cwd=self.dir,
@@ -82,6 +91,13 @@ class Gateway:
     def _close_logs(self):
         self._stdout.close()
         self._stderr.close()
+
+    def kill(self):
+        """kill -9: no shutdown code runs."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close_logs()
 
     def stop(self, timeout=30):
         if self.process.poll() is None:
