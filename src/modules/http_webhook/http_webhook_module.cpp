@@ -141,6 +141,9 @@ class HttpWebhookModule final : public Module {
     }
     request.set(http::field::host, options_.target.host_header);
     request.set(http::field::user_agent, "webhook-gateway");
+    // Delivery is at least once (a retry after a lost answer, a restart after a crash): the
+    // same id on every attempt lets the receiver drop duplicates.
+    request.set("X-Webhook-Delivery-Id", delivery.id);
     if (delivery.data_type == DataType::kBlob) {
       request.set(http::field::content_type, delivery.content_type.empty()
                                                  ? "application/octet-stream"
