@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   if (dispatcher.Running() > 0) {
     logger.Info("webhooks still being delivered stay in the spool for the next start",
                 {{"running", std::to_string(dispatcher.Running())},
-                 {"backlog", std::to_string(dispatcher.Backlog())}});
+                 {"waiting", std::to_string(dispatcher.Waiting())}});
   }
   if (!work_queue.Idle()) {
     logger.Error("shutdown deadline reached with chains still running",

@@ -239,7 +239,9 @@ asio::awaitable<std::optional<std::string>> AdminApi::Replay(DeadLetter letter) 
   auto removing = RunBlocking(blocking_pool_, [store, id] { return store->Remove(id); });
   co_await std::move(removing);
   asio::any_io_executor executor = co_await asio::this_coro::executor;
-  dispatcher_->Enqueue(appended.sequence, appended.location, letter.ItemMask(), executor);
+  dispatcher_->Enqueue({appended.sequence, appended.location, letter.ItemMask(), letter.webhook_id,
+                        letter.chain_fingerprint},
+                       executor);
   logger_.Info("dead letter replayed", {{"webhook", letter.webhook_id}, {"delivery", id}});
   co_return std::nullopt;
 }

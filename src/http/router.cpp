@@ -66,7 +66,8 @@ HttpAnswer Router::Health() const {
                               {"fsyncs", stats.fsyncs}};
     if (dispatcher_) {
       spool["running"] = dispatcher_->Running();
-      spool["backlog"] = dispatcher_->Backlog();
+      spool["waiting"] = dispatcher_->Waiting();
+      spool["lanes"] = dispatcher_->Lanes();
     }
     components["spool"] = std::move(spool);
   }

@@ -141,7 +141,7 @@ std::optional<std::string> Spool::Recover() {
   if (ec) return fmt::format("spool directory {}: {}", options_.directory.string(), ec.message());
   std::sort(segments.begin(), segments.end());
 
-  std::map<uint64_t, SpoolLocation> accepted_at;  // sequence -> where, for the unfinished list
+  std::map<uint64_t, UnfinishedRecord> accepted_at;  // sequence -> where, for the unfinished list
   uint64_t max_sequence = 0;
   std::string data;
   for (uint64_t segment : segments) {
@@ -179,8 +179,10 @@ std::optional<std::string> Spool::Recover() {
           if (record->pending_items != 0) {
             live_[record->sequence] = Live{segment, record->pending_items, {}};
             ++segment_refs_[segment];
-            accepted_at[record->sequence] =
-                SpoolLocation{segment, pos, static_cast<uint32_t>(frame.frame_bytes)};
+            accepted_at[record->sequence] = UnfinishedRecord{
+                record->sequence,
+                SpoolLocation{segment, pos, static_cast<uint32_t>(frame.frame_bytes)},
+                record->pending_items, std::move(record->webhook_id), record->chain_fingerprint};
           }
         }
       } else if (auto finish = DecodeItemFinished(frame.body)) {
@@ -193,10 +195,11 @@ std::optional<std::string> Spool::Recover() {
     active_segment_ = segment;
   }
   recovery_.segments = segments.size();
-  for (const auto& [sequence, location] : accepted_at) {
+  for (auto& [sequence, unfinished] : accepted_at) {
     auto it = live_.find(sequence);
     if (it == live_.end()) continue;
-    unfinished_at_start_.push_back({sequence, location, it->second.pending_items});
+    unfinished.pending_items = it->second.pending_items;
+    unfinished_at_start_.push_back(std::move(unfinished));
   }
   recovery_.unfinished = unfinished_at_start_.size();
   next_sequence_ = max_sequence + 1;

@@ -53,11 +53,13 @@ struct AppendResult {
   SpoolLocation location;
 };
 
-// A webhook with chain items still to run, found at start.
+// A webhook with chain items still to run (found at start, or appended for a replay).
 struct UnfinishedRecord {
   uint64_t sequence = 0;
   SpoolLocation location;
   uint32_t pending_items = 0;
+  std::string webhook_id;
+  uint64_t chain_fingerprint = 0;
 };
 
 struct RecoveryReport {

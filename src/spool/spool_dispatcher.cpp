@@ -5,6 +5,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <bit>
+
 #include "chain/chain_runner.hpp"
 #include "config/webhook_config.hpp"
 #include "modules/run_blocking.hpp"
@@ -16,237 +18,384 @@ namespace wg {
 namespace asio = boost::asio;
 namespace {
 
-DeadLetter LetterFor(const Delivery& delivery) {
-  DeadLetter letter;
-  letter.delivery_id = delivery.id;
-  letter.webhook_id = delivery.webhook_id;
-  letter.received_at_us = ToMicros(delivery.received_at);
-  letter.headers = delivery.headers;
-  letter.body = delivery.body;
-  return letter;
-}
-
 uint32_t AllItems(size_t count) {
   return count >= 32 ? ~uint32_t{0} : (uint32_t{1} << count) - 1;
 }
 
+constexpr std::string_view kCancelled =
+    "cancelled: another item failed and continue_on_error is false";
+constexpr std::string_view kNotExecuted =
+    "not executed: an earlier item failed and continue_on_error is false";
+
 }  // namespace
+
+// One spooled webhook with items still to run. Guarded by the dispatcher's mutex.
+struct SpoolDispatcher::Tracked {
+  uint64_t sequence = 0;
+  SpoolLocation location;
+  std::shared_ptr<const WebhookDefinition> webhook;
+  uint32_t pending = 0;      // items not finished (neither delivered nor failed for good)
+  uint32_t spool_items = 0;  // the item bits the spool knows (differ after a chain change)
+  size_t active = 0;         // items running now
+  bool stopped = false;      // an item failed and continue_on_error is false
+  std::shared_ptr<const Delivery> delivery;  // in memory while items run or are about to
+  std::string load_error;
+  std::vector<DeadItem> dead;
+};
 
 SpoolDispatcher::SpoolDispatcher(Spool& spool, DeadLetterStore& dead_letters,
                                  const ConfigHolder& config, RequestLimits limits,
                                  asio::thread_pool& blocking_pool, Logger& logger,
-                                 size_t max_running)
+                                 size_t lane_limit)
     : spool_(spool),
       dead_letters_(dead_letters),
       config_(config),
       limits_(limits),
       blocking_pool_(blocking_pool),
       logger_(logger),
-      max_running_(std::max<size_t>(1, max_running)) {}
+      lane_limit_(std::max<size_t>(1, lane_limit)) {}
 
 size_t SpoolDispatcher::Running() const {
   std::lock_guard lock(mutex_);
   return running_;
 }
 
-size_t SpoolDispatcher::Backlog() const {
+size_t SpoolDispatcher::Waiting() const {
   std::lock_guard lock(mutex_);
-  return backlog_.size();
+  return waiting_;
+}
+
+size_t SpoolDispatcher::Lanes() const {
+  std::lock_guard lock(mutex_);
+  return lanes_.size();
 }
 
 void SpoolDispatcher::Start(std::shared_ptr<const WebhookDefinition> webhook,
                             std::shared_ptr<const Delivery> delivery, uint64_t sequence,
                             SpoolLocation location, uint32_t items,
                             asio::any_io_executor executor) {
-  {
-    std::lock_guard lock(mutex_);
-    // Behind a backlog the new webhook waits its turn; its bytes are on disk already.
-    if (!backlog_.empty() || running_ >= max_running_) {
-      backlog_.push_back({sequence, location, items});
-      return;
-    }
-    ++running_;
-  }
-  Launch(executor, Run(std::move(webhook), std::move(delivery), sequence, items));
+  auto tracked = std::make_shared<Tracked>();
+  tracked->sequence = sequence;
+  tracked->location = location;
+  tracked->webhook = std::move(webhook);
+  tracked->pending = items;
+  tracked->spool_items = items;
+  tracked->delivery = std::move(delivery);
+  Admit(std::move(tracked), executor);
 }
 
-void SpoolDispatcher::Enqueue(uint64_t sequence, SpoolLocation location, uint32_t items,
-                              asio::any_io_executor executor) {
-  {
-    std::lock_guard lock(mutex_);
-    backlog_.push_back({sequence, location, items});
+void SpoolDispatcher::Enqueue(UnfinishedRecord record, asio::any_io_executor executor) {
+  auto config = config_.Get();
+  auto webhook = config ? config->Find(record.webhook_id) : nullptr;
+  if (!webhook) {
+    std::string error = fmt::format("webhook \"{}\" is no longer configured", record.webhook_id);
+    asio::co_spawn(executor, DeadLetterUnloadable(std::move(record), std::move(error)),
+                   asio::detached);
+    return;
   }
-  Pump(executor);
-}
-
-void SpoolDispatcher::Pump(const asio::any_io_executor& executor) {
-  for (;;) {
-    Waiting next;
-    {
-      std::lock_guard lock(mutex_);
-      if (backlog_.empty() || running_ >= max_running_) return;
-      next = backlog_.front();
-      backlog_.pop_front();
-      ++running_;
-    }
-    Launch(executor, RunFromDisk(next));
+  auto tracked = std::make_shared<Tracked>();
+  tracked->sequence = record.sequence;
+  tracked->location = record.location;
+  tracked->pending = record.pending_items;
+  tracked->spool_items = record.pending_items;
+  if (record.chain_fingerprint != ChainFingerprint(webhook->chain)) {
+    // Item numbers of another chain mean nothing here: the whole current chain runs (at least
+    // once rather than possibly never); the old numbers are settled when it is done.
+    logger_.Warn("the chain changed since this webhook was accepted; running all of its items",
+                 {{"webhook", record.webhook_id}, {"sequence", std::to_string(record.sequence)}});
+    tracked->pending = AllItems(webhook->chain.items.size());
   }
-}
-
-void SpoolDispatcher::Launch(asio::any_io_executor executor, asio::awaitable<void> work) {
-  asio::co_spawn(executor, std::move(work), [this, executor](std::exception_ptr error) {
-    if (error) logger_.Error("spool delivery ended with an exception");
-    {
-      std::lock_guard lock(mutex_);
-      --running_;
-    }
-    Pump(executor);
-  });
+  tracked->webhook = std::move(webhook);
+  Admit(std::move(tracked), executor);
 }
 
 void SpoolDispatcher::Resume(std::vector<UnfinishedRecord> records,
                              std::vector<asio::any_io_executor> executors) {
-  if (records.empty() || executors.empty()) return;
+  if (executors.empty()) return;
+  size_t next = 0;
+  for (auto& record : records) Enqueue(std::move(record), executors[next++ % executors.size()]);
+}
+
+void SpoolDispatcher::Admit(std::shared_ptr<Tracked> tracked,
+                            const asio::any_io_executor& executor) {
+  std::vector<LaneKey> touched;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& record : records) {
-      backlog_.push_back({record.sequence, record.location, record.pending_items});
+    const auto& chain = tracked->webhook->chain;
+    const size_t size = std::min<size_t>(chain.items.size(), 32);
+    tracked->pending &= AllItems(size);
+    if (tracked->pending == 0) {
+      // Nothing this chain can run (the spool's bits are beyond it): settle the record.
+      for (uint16_t i = 0; i < 32; ++i) {
+        if ((tracked->spool_items >> i) & 1U) spool_.Finish(tracked->sequence, i, ItemFinish::kDelivered);
+      }
+      return;
+    }
+    for (uint16_t i = 0; i < size; ++i) {
+      if (((tracked->pending >> i) & 1U) == 0) continue;
+      PushLocked(tracked, i, executor, touched);
+      if (chain.settings.execution == Execution::kSequential) break;
     }
   }
-  // Each loop takes its share; when one of its chains ends it pulls the next.
-  size_t share = std::max<size_t>(1, max_running_ / executors.size());
-  for (const auto& executor : executors) {
-    for (size_t i = 0; i < share; ++i) {
-      Waiting next;
+  Pump(touched);
+}
+
+void SpoolDispatcher::PushLocked(const std::shared_ptr<Tracked>& tracked, uint16_t item,
+                                 const asio::any_io_executor& executor,
+                                 std::vector<LaneKey>& touched) {
+  LaneKey key{tracked->webhook->id, item};
+  Lane& lane = lanes_[key];
+  lane.waiting.push_back({tracked, item, executor});
+  ++waiting_;
+  // Behind a long queue the body waits on disk rather than in memory.
+  if (lane.waiting.size() > lane_limit_ && tracked->active == 0) tracked->delivery.reset();
+  touched.push_back(std::move(key));
+}
+
+void SpoolDispatcher::Pump(const std::vector<LaneKey>& lanes) {
+  for (const auto& key : lanes) {
+    for (;;) {
+      Task task;
       {
         std::lock_guard lock(mutex_);
-        if (backlog_.empty() || running_ >= max_running_) return;
-        next = backlog_.front();
-        backlog_.pop_front();
+        Lane& lane = lanes_[key];
+        if (lane.waiting.empty() || lane.running >= lane_limit_) break;
+        task = std::move(lane.waiting.front());
+        lane.waiting.pop_front();
+        ++lane.running;
         ++running_;
+        --waiting_;
+        ++task.tracked->active;
       }
-      Launch(executor, RunFromDisk(next));
+      asio::any_io_executor executor = task.executor;
+      asio::co_spawn(executor, RunItem(std::move(task)),
+                     [this, key](std::exception_ptr error) {
+                       if (error) logger_.Error("spool delivery ended with an exception");
+                       {
+                         std::lock_guard lock(mutex_);
+                         --lanes_[key].running;
+                         --running_;
+                       }
+                       Pump({key});
+                     });
     }
   }
 }
 
-asio::awaitable<void> SpoolDispatcher::Run(std::shared_ptr<const WebhookDefinition> webhook,
-                                           std::shared_ptr<const Delivery> delivery,
-                                           uint64_t sequence, uint32_t items) {
-  std::shared_ptr<const Chain> chain(webhook, &webhook->chain);
-  ChainRunOptions options;
-  options.items = items;
-  Spool* spool = &spool_;
-  options.on_delivered = [spool, sequence](size_t item) {
-    spool->Finish(sequence, static_cast<uint16_t>(item), ItemFinish::kDelivered);
-  };
-  auto running = ChainRunner::Run(chain, delivery, std::move(options));
-  ChainResult result = co_await std::move(running);
-  LogChainResult(logger_, *delivery, result);
-
-  DeadLetter letter = LetterFor(*delivery);
-  letter.chain_fingerprint = ChainFingerprint(webhook->chain);
-  for (size_t i = 0; i < result.items.size(); ++i) {
-    const ItemResult& item = result.items[i];
-    if (item.status == ItemStatus::kDelivered || item.status == ItemStatus::kSkipped) continue;
-    letter.items.push_back({static_cast<uint16_t>(i), item.module,
-                            std::string(ItemStatusName(item.status)), item.attempts, item.error,
-                            item.failures});
+asio::awaitable<std::shared_ptr<const Delivery>> SpoolDispatcher::Load(
+    std::shared_ptr<Tracked> tracked) {
+  {
+    std::lock_guard lock(mutex_);
+    if (tracked->delivery) co_return tracked->delivery;
   }
-  if (letter.items.empty()) co_return;
-  letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
-  uint32_t failed = letter.ItemMask();
-  auto writing = DeadLetterAll(sequence, failed, std::move(letter), {});
-  co_await std::move(writing);
+  Spool* spool = &spool_;
+  SpoolLocation location = tracked->location;
+  auto reading = RunBlocking(blocking_pool_, [spool, location] { return spool->Read(location); });
+  std::optional<AcceptedRecord> record = co_await std::move(reading);
+  std::lock_guard lock(mutex_);
+  if (tracked->delivery) co_return tracked->delivery;  // another item loaded it meanwhile
+  if (!record) {
+    tracked->load_error = "the spooled webhook could not be read back";
+    co_return nullptr;
+  }
+  DeliveryParts parts{std::move(record->delivery_id), std::move(record->webhook_id),
+                      std::move(record->headers), std::move(record->body),
+                      std::chrono::system_clock::time_point(
+                          std::chrono::microseconds(record->received_at_us))};
+  BuiltDelivery built = BuildDelivery(tracked->webhook->data_type, std::move(parts), limits_);
+  if (!built.delivery) {
+    tracked->load_error = fmt::format("the body is refused now: {}", built.detail);
+    co_return nullptr;
+  }
+  tracked->delivery = std::move(built.delivery);
+  co_return tracked->delivery;
 }
 
-asio::awaitable<void> SpoolDispatcher::DeadLetterAll(uint64_t sequence, uint32_t items,
-                                                     DeadLetter letter, std::string error) {
-  if (letter.items.empty()) {
-    // Nothing could run (the webhook is gone, or its body no longer parses): every pending item.
-    for (uint16_t i = 0; i < 32; ++i) {
-      if ((items >> i) & 1U) letter.items.push_back({i, "", "failed", 0, error, {}});
+asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
+  std::shared_ptr<Tracked> tracked = task.tracked;
+  const uint16_t item = task.item;
+  const uint32_t bit = uint32_t{1} << item;
+  const Chain& chain = tracked->webhook->chain;
+  const ChainItem& chain_item = chain.items[item];
+
+  bool stopped = false;
+  {
+    std::lock_guard lock(mutex_);
+    stopped = tracked->stopped;
+  }
+  DeadItem failure{item, chain_item.module_name, "failed", 0, {}, {}};
+  bool delivered = false;
+  if (stopped) {
+    failure.status = "cancelled";
+    failure.error = std::string(kCancelled);
+  } else {
+    auto loading = Load(tracked);
+    std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
+    if (!delivery) {
+      std::lock_guard lock(mutex_);
+      failure.error = tracked->load_error;
+    } else {
+      ChainRunOptions options;
+      options.items = bit;
+      Spool* spool = &spool_;
+      uint64_t sequence = tracked->sequence;
+      options.on_delivered = [spool, sequence](size_t index) {
+        spool->Finish(sequence, static_cast<uint16_t>(index), ItemFinish::kDelivered);
+      };
+      std::shared_ptr<const Chain> shared_chain(tracked->webhook, &chain);
+      auto running = ChainRunner::Run(shared_chain, delivery, std::move(options));
+      ChainResult result = co_await std::move(running);
+      const ItemResult& outcome = result.items[item];
+      delivered = outcome.status == ItemStatus::kDelivered;
+      failure.status = std::string(ItemStatusName(outcome.status));
+      failure.attempts = outcome.attempts;
+      failure.error = outcome.error;
+      failure.failures = outcome.failures;
+      if (!delivered) {
+        logger_.Warn("chain item failed", {{"webhook", delivery->webhook_id},
+                                           {"delivery", delivery->id},
+                                           {"module", chain_item.module_name},
+                                           {"attempts", std::to_string(outcome.attempts)},
+                                           {"error", outcome.error}});
+      }
+    }
+  }
+
+  std::vector<LaneKey> touched;
+  bool settle = false;
+  {
+    std::lock_guard lock(mutex_);
+    --tracked->active;
+    tracked->pending &= ~bit;
+    if (!delivered) {
+      tracked->dead.push_back(std::move(failure));
+      if (!chain.settings.continue_on_error) tracked->stopped = true;
+    }
+    if (chain.settings.execution == Execution::kSequential && tracked->pending != 0) {
+      auto next = static_cast<uint16_t>(std::countr_zero(tracked->pending));
+      if (tracked->stopped) {
+        for (uint16_t i = next; i < chain.items.size() && i < 32; ++i) {
+          if (((tracked->pending >> i) & 1U) == 0) continue;
+          tracked->dead.push_back({i, chain.items[i].module_name, "not_executed", 0,
+                                   std::string(kNotExecuted), {}});
+        }
+        tracked->pending = 0;
+      } else {
+        PushLocked(tracked, next, task.executor, touched);
+      }
+    }
+    settle = tracked->pending == 0 && tracked->active == 0;
+    if (tracked->active == 0 && touched.empty() && !settle) tracked->delivery.reset();
+  }
+  Pump(touched);
+  if (settle) {
+    auto settling = Settle(tracked);
+    co_await std::move(settling);
+  }
+}
+
+asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) {
+  std::vector<DeadItem> dead;
+  {
+    std::lock_guard lock(mutex_);
+    dead = std::move(tracked->dead);
+  }
+  if (!dead.empty()) {
+    auto loading = Load(tracked);
+    std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
+    DeadLetter letter;
+    if (delivery) {
+      letter.delivery_id = delivery->id;
+      letter.webhook_id = delivery->webhook_id;
+      letter.received_at_us = ToMicros(delivery->received_at);
+      letter.headers = delivery->headers;
+      letter.body = delivery->body;
+    } else {
+      // The record cannot be rebuilt as a delivery (e.g. the body no longer parses): keep the
+      // raw bytes anyway.
+      Spool* spool = &spool_;
+      SpoolLocation location = tracked->location;
+      auto reading = RunBlocking(blocking_pool_, [spool, location] { return spool->Read(location); });
+      std::optional<AcceptedRecord> record = co_await std::move(reading);
+      if (!record) {
+        logger_.Error("a failed webhook cannot be read back; it stays in the spool",
+                      {{"sequence", std::to_string(tracked->sequence)}});
+        co_return;
+      }
+      letter.delivery_id = record->delivery_id;
+      letter.webhook_id = record->webhook_id;
+      letter.received_at_us = record->received_at_us;
+      letter.headers = std::move(record->headers);
+      letter.body = std::move(record->body);
     }
     letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
+    letter.chain_fingerprint = ChainFingerprint(tracked->webhook->chain);
+    std::sort(dead.begin(), dead.end(),
+              [](const DeadItem& a, const DeadItem& b) { return a.index < b.index; });
+    letter.items = std::move(dead);
+    DeadLetterStore* store = &dead_letters_;
+    auto writing = RunBlocking(blocking_pool_, [store, letter] { return store->Put(letter); });
+    std::optional<std::string> failure = co_await std::move(writing);
+    if (failure) {
+      // Not marked finished: after a restart the webhook runs again rather than being lost.
+      logger_.Error("cannot write a dead letter; the webhook stays in the spool",
+                    {{"webhook", letter.webhook_id}, {"delivery", letter.delivery_id},
+                     {"error", *failure}});
+      co_return;
+    }
+    std::string items;
+    for (const auto& item : letter.items) {
+      spool_.Finish(tracked->sequence, item.index, ItemFinish::kDeadLettered);
+      items += fmt::format("{}{}:{}", items.empty() ? "" : ",", item.module, item.status);
+    }
+    logger_.Warn("chain failed; kept in dead letters", {{"webhook", letter.webhook_id},
+                                                        {"delivery", letter.delivery_id},
+                                                        {"items", items}});
   }
-  DeadLetterStore* store = &dead_letters_;
-  auto writing = RunBlocking(blocking_pool_, [store, letter] { return store->Put(letter); });
-  std::optional<std::string> failure = co_await std::move(writing);
-  if (failure) {
-    // Not marked finished: the webhook stays in the spool and is tried again after a restart.
-    logger_.Error("cannot write a dead letter; the webhook stays in the spool",
-                  {{"webhook", letter.webhook_id}, {"delivery", letter.delivery_id},
-                   {"error", *failure}});
-    co_return;
+  // Bits the spool knows that this chain did not use (its chain changed since): settled too.
+  for (uint16_t i = 0; i < 32; ++i) {
+    if ((tracked->spool_items >> i) & 1U) spool_.Finish(tracked->sequence, i, ItemFinish::kDelivered);
   }
-  for (const auto& item : letter.items) {
-    spool_.Finish(sequence, item.index, ItemFinish::kDeadLettered);
-  }
-  std::string modules;
-  for (const auto& item : letter.items) {
-    if (!modules.empty()) modules += ",";
-    modules += item.module.empty() ? fmt::format("#{}", item.index) : item.module;
-  }
-  logger_.Warn("dead-lettered", {{"webhook", letter.webhook_id},
-                                 {"delivery", letter.delivery_id},
-                                 {"items", modules}});
+  std::lock_guard lock(mutex_);
+  tracked->delivery.reset();
 }
 
-asio::awaitable<void> SpoolDispatcher::RunFromDisk(Waiting waiting) {
+asio::awaitable<void> SpoolDispatcher::DeadLetterUnloadable(UnfinishedRecord unfinished,
+                                                            std::string error) {
   Spool* spool = &spool_;
-  SpoolLocation location = waiting.location;
+  SpoolLocation location = unfinished.location;
   auto reading = RunBlocking(blocking_pool_, [spool, location] { return spool->Read(location); });
   std::optional<AcceptedRecord> record = co_await std::move(reading);
   if (!record) {
-    logger_.Error("cannot read a spooled webhook back; it stays in the spool",
-                  {{"sequence", std::to_string(waiting.sequence)}});
+    logger_.Error("a spooled webhook cannot be read back; it stays in the spool",
+                  {{"sequence", std::to_string(unfinished.sequence)}});
     co_return;
   }
   DeadLetter letter;
   letter.delivery_id = record->delivery_id;
   letter.webhook_id = record->webhook_id;
   letter.received_at_us = record->received_at_us;
-  letter.headers = record->headers;
-  letter.body = record->body;
+  letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
   letter.chain_fingerprint = record->chain_fingerprint;
-
-  auto config = config_.Get();
-  auto webhook = config ? config->Find(record->webhook_id) : nullptr;
-  if (!webhook) {
-    auto failing = DeadLetterAll(
-        waiting.sequence, waiting.items, std::move(letter),
-        fmt::format("webhook \"{}\" is no longer configured", record->webhook_id));
-    co_await std::move(failing);
+  letter.headers = std::move(record->headers);
+  letter.body = std::move(record->body);
+  for (uint16_t i = 0; i < 32; ++i) {
+    if ((unfinished.pending_items >> i) & 1U) letter.items.push_back({i, "", "failed", 0, error, {}});
+  }
+  DeadLetterStore* store = &dead_letters_;
+  auto writing = RunBlocking(blocking_pool_, [store, letter] { return store->Put(letter); });
+  std::optional<std::string> failure = co_await std::move(writing);
+  if (failure) {
+    logger_.Error("cannot write a dead letter; the webhook stays in the spool",
+                  {{"webhook", letter.webhook_id}, {"error", *failure}});
     co_return;
   }
-  uint32_t items = waiting.items;
-  const bool chain_changed = record->chain_fingerprint != ChainFingerprint(webhook->chain);
-  if (chain_changed) {
-    // The chain changed since the webhook was accepted: item numbers no longer match, so the
-    // whole current chain runs (at least once rather than possibly never).
-    logger_.Warn("the chain changed since this webhook was accepted; running all of its items",
-                 {{"webhook", record->webhook_id}, {"delivery", record->delivery_id}});
-    items = AllItems(webhook->chain.items.size());
+  for (const auto& item : letter.items) {
+    spool_.Finish(unfinished.sequence, item.index, ItemFinish::kDeadLettered);
   }
-  DeliveryParts parts{record->delivery_id, record->webhook_id, std::move(record->headers),
-                      std::move(record->body),
-                      std::chrono::system_clock::time_point(
-                          std::chrono::microseconds(record->received_at_us))};
-  BuiltDelivery built = BuildDelivery(webhook->data_type, std::move(parts), limits_);
-  if (!built.delivery) {
-    auto failing = DeadLetterAll(waiting.sequence, waiting.items, std::move(letter),
-                                 fmt::format("the body is refused now: {}", built.detail));
-    co_await std::move(failing);
-    co_return;
-  }
-  auto running = Run(std::move(webhook), std::move(built.delivery), waiting.sequence, items);
-  co_await std::move(running);
-  if (chain_changed) {
-    // The old item numbers are settled by the run of the new chain.
-    for (uint16_t i = 0; i < 32; ++i) {
-      if ((waiting.items >> i) & 1U) spool_.Finish(waiting.sequence, i, ItemFinish::kDelivered);
-    }
-  }
+  logger_.Warn("kept in dead letters without running", {{"webhook", letter.webhook_id},
+                                                        {"delivery", letter.delivery_id},
+                                                        {"error", error}});
 }
 
 }  // namespace wg

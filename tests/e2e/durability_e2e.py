@@ -96,6 +96,37 @@ class DurabilityTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: len(self.bodies()) == 1, timeout=20))
         self.assertEqual(len(os.listdir(self.base_dir)), 1, "save_to_disk finished before the kill")
 
+    def test_a_stuck_destination_holds_up_only_its_own_lane(self):
+        # Every HTTP delivery hangs for 3 s and at most 2 run at once (--max-in-flight is per
+        # lane): the disk item of the same chain and another webhook are not held up.
+        self.receiver.script = [(200, 3)]
+        other_dir = tempfile.mkdtemp(prefix="wg-e2e-other-")
+        self.addCleanup(shutil.rmtree, other_dir, True)
+        webhooks = {"orders": {"chain": [http_item(self.receiver), disk_item(self.base_dir)],
+                               "chain-config": {"execution": "parallel"}},
+                    "audit": {"module": "save_to_disk", "module-config": {"base_dir": other_dir}}}
+        gw = self.start(webhooks, extra_args=["--max-in-flight", "2"])
+        for n in range(20):
+            self.assertEqual(gw.post("orders", {"n": n})[0], 200)
+            self.assertEqual(gw.post("audit", {"n": n})[0], 200)
+        self.assertTrue(wait_until(lambda: len(os.listdir(self.base_dir)) == 20, timeout=2.5),
+                        "the disk lane finished while the HTTP lane is still on its first two")
+        self.assertTrue(wait_until(lambda: len(os.listdir(other_dir)) == 20, timeout=1))
+        self.assertLessEqual(self.receiver.count(), 4)
+        _, _, health = gw.request("GET", "/health")
+        self.assertGreaterEqual(health["components"]["spool"]["waiting"], 14)
+
+    def test_sequential_chains_keep_their_order_per_webhook(self):
+        self.receiver.script = [(503, 0), (200, 0)]
+        # The retry waits 0.5 s: a disk item that did not wait for it would write at once.
+        retry = {"enabled": True, "max_attempts": 5, "initial_delay": 0.5, "max_delay": 0.5}
+        webhooks = {"orders": {"chain": [http_item(self.receiver, retry), disk_item(self.base_dir)]}}
+        gw = self.start(webhooks)
+        self.assertEqual(gw.post("orders", {"n": 1})[0], 200)
+        self.assertTrue(wait_until(lambda: len(os.listdir(self.base_dir)) == 1), gw.stderr())
+        # The file was written only after the HTTP item succeeded (its second attempt).
+        self.assertEqual(self.receiver.count(), 2)
+
     def test_failures_become_dead_letters_that_can_be_replayed(self):
         self.receiver.script = [(500, 0)]
         retry = {"enabled": True, "max_attempts": 2, "initial_delay": 0.05, "max_delay": 0.05}
