@@ -62,6 +62,21 @@ TEST_F(ConfigLoaderTest, ChainDefaults) {
   EXPECT_EQ(settings.success, SuccessPolicy::kAll);
 }
 
+TEST_F(ConfigLoaderTest, AcknowledgeDefaultsToPersisted) {
+  auto result = Load(R"({"a": {"module": "log"},
+                         "b": {"module": "log", "acknowledge": "received"},
+                         "c": {"module": "log", "acknowledge": "delivered"}})");
+  ASSERT_TRUE(result.config) << ::testing::PrintToString(Messages(result));
+  EXPECT_EQ(result.config->Find("a")->acknowledge, Acknowledge::kPersisted);
+  EXPECT_EQ(result.config->Find("b")->acknowledge, Acknowledge::kReceived);
+  EXPECT_EQ(result.config->Find("c")->acknowledge, Acknowledge::kDelivered);
+
+  auto bad = Load(R"({"a": {"module": "log", "acknowledge": "eventually"}})");
+  EXPECT_FALSE(bad.config);
+  EXPECT_THAT(Messages(bad), ::testing::ElementsAre(HasSubstr(
+      "/a/acknowledge: must be one of persisted, received, delivered; got \"eventually\"")));
+}
+
 TEST_F(ConfigLoaderTest, ChainBeatsModule) {
   auto result = Load(R"({"c": {"module": "save_to_disk", "chain": ["log"]}})");
   ASSERT_TRUE(result.config);
