@@ -304,9 +304,8 @@ asio::awaitable<AppendResult> Spool::Append(AcceptedRecord record) {
 
 void Spool::Enqueue(QueuedAppend append) {
   std::unique_lock lock(mutex_);
-  uint64_t queued_bytes = 0;
-  for (const auto& queued : queued_appends_) queued_bytes += queued.frame.size();
-  if (stopping_ || stats_.bytes + queued_bytes + append.frame.size() > options_.max_bytes) {
+  if (stopping_ ||
+      stats_.bytes + writing_bytes_ + queued_bytes_ + append.frame.size() > options_.max_bytes) {
     AppendResult result;
     result.status = stopping_ ? AppendResult::Status::kFailed : AppendResult::Status::kFull;
     result.error = stopping_ ? "the spool is shutting down"
@@ -316,6 +315,7 @@ void Spool::Enqueue(QueuedAppend append) {
     append.complete(std::move(result));
     return;
   }
+  queued_bytes_ += append.frame.size();
   queued_appends_.push_back(std::move(append));
   lock.unlock();
   wake_.notify_one();
@@ -342,6 +342,8 @@ void Spool::Run() {
       if (queued_appends_.empty() && queued_finishes_.empty()) return;  // stopping, all written
       appends.swap(queued_appends_);
       finishes.swap(queued_finishes_);
+      writing_bytes_ = queued_bytes_;
+      queued_bytes_ = 0;
     }
 
     if (active_size_ >= options_.segment_bytes) {
@@ -399,6 +401,7 @@ void Spool::Run() {
       for (const auto& finish : written_finishes) ApplyFinish(finish, active_segment_);
       {
         std::lock_guard lock(mutex_);
+        writing_bytes_ = 0;
         stats_.bytes += batch.size();
         stats_.appended += appends.size();
         if (!appends.empty()) ++stats_.fsyncs;
@@ -407,6 +410,8 @@ void Spool::Run() {
       if (!written_finishes.empty()) DeleteUnneededSegments();
     } else {
       logger_.Error("spool: write failed", {{"error", failure}});
+      std::lock_guard lock(mutex_);
+      writing_bytes_ = 0;
     }
 
     for (size_t i = 0; i < appends.size(); ++i) {

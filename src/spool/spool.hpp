@@ -138,6 +138,8 @@ class Spool {
   std::condition_variable wake_;
   std::vector<QueuedAppend> queued_appends_;
   std::vector<ItemFinishedRecord> queued_finishes_;
+  uint64_t queued_bytes_ = 0;   // of queued_appends_, counted against max_bytes
+  uint64_t writing_bytes_ = 0;  // of the batch being written, likewise
   bool stopping_ = false;
   uint64_t next_sequence_ = 1;
   SpoolStats stats_;

@@ -251,12 +251,15 @@ class CrashTest(unittest.TestCase):
             received = set(json.loads(r["body"])["n"] for r in self.receiver.delivered())
             return acknowledged <= on_disk and acknowledged <= received
 
+        stopped = time.time()
         settled = wait_until(lambda: all_delivered() and self.spool_settled(), timeout=60,
                              interval=0.5)
+        settle_seconds = time.time() - stopped
         disk = Counter(self.disk_numbers())
         received = Counter(json.loads(r["body"])["n"] for r in self.receiver.delivered())
         print("\n  %d kills; %d numbers acknowledged in %d attempts; not acknowledged: %s"
               % (KILLS, len(acknowledged), self.senders.attempts, dict(self.senders.failures)))
+        print("  delivery settled %.1f s after the senders stopped" % settle_seconds)
         for line in self.recovery_lines():
             print("  " + line[line.find("spool recovered"):])
         print("  save_to_disk: %d files, %d numbers, %d numbers in more than one file "
