@@ -2,6 +2,7 @@
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -253,6 +254,33 @@ class DurabilityTest(unittest.TestCase):
         accepted = statuses.count(200)
         status, _, health = gw.request("GET", "/health")
         self.assertEqual(health["components"]["spool"]["unfinished"], accepted)
+
+    def test_a_disk_that_fails_answers_500_never_2xx(self):
+        # A 64 KiB file system: writes fail with ENOSPC long before --spool-max-bytes.
+        mount_point = tempfile.mkdtemp(prefix="wg-e2e-tiny-")
+        self.addCleanup(shutil.rmtree, mount_point, True)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount_point],
+                                 capture_output=True)
+        if mounted.returncode != 0:
+            self.skipTest("needs root to mount a small tmpfs: %s" % mounted.stderr.decode())
+        self.addCleanup(subprocess.run, ["umount", "-l", mount_point])
+        self.receiver.script = [(200, 10)]  # nothing finishes, nothing is reclaimed
+        gw = self.start({"orders": {"chain": [http_item(self.receiver)]}},
+                        extra_args=["--spool-dir", os.path.join(mount_point, "spool")])
+        statuses = []
+        for n in range(20):
+            status, _, body = gw.post("orders", {"n": n, "pad": "x" * 8000})
+            statuses.append(status)
+            if status == 500:
+                self.assertEqual(body["detail"], "Could not store the webhook; it was not accepted")
+        self.assertIn(500, statuses)
+        self.assertNotIn(503, statuses)
+        accepted = statuses.count(200)
+        self.assertGreater(accepted, 0)
+        self.assertIn("No space left on device", gw.stderr())
+        _, _, health = gw.request("GET", "/health")
+        self.assertEqual(health["components"]["spool"]["unfinished"], accepted,
+                         "every 2xx is in the spool, no 500 is")
 
     def test_received_webhooks_are_not_spooled(self):
         gw = self.start({"fast": {"acknowledge": "received", "module": "log"},
