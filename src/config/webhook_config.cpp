@@ -17,6 +17,16 @@ constexpr std::array<std::string_view, 15> kNotYetSupportedKeys = {
     "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema", "credential_cleanup",
     "rate_limit", "dedup"};
 
+bool IsValidatorKey(std::string_view key) {
+  for (const auto& kind : ValidatorKinds()) {
+    if (kind.key == key) return true;
+    for (auto companion : kind.companions) {
+      if (companion == key) return true;
+    }
+  }
+  return false;
+}
+
 // Legacy fields a chain item (or the webhook) may carry outside module-config.
 constexpr std::array<std::string_view, 3> kLegacyItemFields = {"topic", "queue_name", "destination"};
 // Legacy fields only the webhook itself carries: redis_publish's top-level `redis` block.
@@ -229,8 +239,14 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
   else errors.Add(reader.PathOf("data_type"),
                   fmt::format("must be one of json, blob, form, text; got \"{}\"", data_type));
 
-  if (auto authorization = reader.String("authorization")) {
-    webhook->authorization = AuthorizationRule::FromConfig(*authorization);
+  for (const auto& kind : ValidatorKinds()) {
+    reader.Allow({kind.key});
+    for (auto companion : kind.companions) reader.Allow({companion});
+    if (value.get_object().if_contains(kind.key) == nullptr) continue;
+    if (auto validator = kind.build(value.get_object(), path, errors)) {
+      webhook->checks_body = webhook->checks_body || validator->NeedsBody();
+      webhook->validators.push_back(std::move(validator));
+    }
   }
 
   std::string acknowledge = reader.StringOr("acknowledge", "persisted");
@@ -242,6 +258,7 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
                               acknowledge));
 
   for (auto key : kNotYetSupportedKeys) {
+    if (IsValidatorKey(key)) continue;
     if (reader.Get(key) != nullptr) {
       errors.Add(reader.PathOf(key),
                  fmt::format("\"{}\" is not supported by this build yet; refusing to start rather "

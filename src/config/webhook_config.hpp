@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "auth/authorization.hpp"
+#include "auth/validator.hpp"
 #include "chain/chain.hpp"
 #include "config/json_reader.hpp"
 #include "modules/module.hpp"
@@ -27,7 +27,9 @@ struct WebhookDefinition {
   std::string id;
   Acknowledge acknowledge = Acknowledge::kPersisted;
   DataType data_type = DataType::kJson;
-  std::optional<AuthorizationRule> authorization;
+  // Authentication and validation methods, in the order they run (src/auth/validators.cpp).
+  std::vector<std::shared_ptr<const Validator>> validators;
+  bool checks_body = false;  // some method signs the body (hmac, ...)
   Chain chain;  // a single `module` is a chain of one item
 };
 

@@ -85,7 +85,7 @@ HttpAnswer Router::Health() const {
 
 std::variant<HttpAnswer, Admission, AdminRequest> Router::OnHead(
     http::verb method, std::string_view target, const std::vector<Header>& headers,
-    std::optional<uint64_t> content_length) const {
+    std::optional<uint64_t> content_length, std::string_view peer_address) const {
   std::string_view path = target.substr(0, target.find('?'));
   if (path.empty() || path.front() != '/') return HttpAnswer::Error(404, "Not Found");
   if (AdminApi::IsAdminPath(path)) {
@@ -116,8 +116,13 @@ std::variant<HttpAnswer, Admission, AdminRequest> Router::OnHead(
       return HttpAnswer::Error(400, "Invalid URL encoding in path");
     }
     if (segments.size() == 3 && ns->empty()) return HttpAnswer::Error(400, "Invalid namespace format");
-    RequestHead head{ns ? std::string_view(*ns) : std::string_view(), *last, headers,
-                     content_length};
+    RequestHead head{ns ? std::string_view(*ns) : std::string_view(),
+                     *last,
+                     headers,
+                     content_length,
+                     http::to_string(method),
+                     target,
+                     peer_address};
     auto admitted = pipeline_.OnHead(head);
     if (auto* answer = std::get_if<HttpAnswer>(&admitted)) return std::move(*answer);
     return std::get<Admission>(std::move(admitted));

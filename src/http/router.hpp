@@ -29,7 +29,8 @@ class Router {
   std::variant<HttpAnswer, Admission, AdminRequest> OnHead(boost::beast::http::verb method,
                                              std::string_view target,
                                              const std::vector<Header>& headers,
-                                             std::optional<uint64_t> content_length) const;
+                                             std::optional<uint64_t> content_length,
+                                             std::string_view peer_address = {}) const;
 
   const Pipeline& pipeline() const { return pipeline_; }
   const AdminApi* admin() const { return admin_; }

@@ -53,6 +53,19 @@ struct Registration {
 
 asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
                                  const Router& router, Logger& logger) {
+  std::string peer_address;
+  {
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    if (!ec) {
+      auto address = endpoint.address();
+      // An IPv4 client on a dual-stack socket is reported as ::ffff:a.b.c.d.
+      if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+      }
+      peer_address = address.to_string();
+    }
+  }
   beast::tcp_stream stream(std::move(socket));
   SessionState state{&stream, true};
   Registration registration(registry, state);
@@ -97,7 +110,8 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     std::vector<Header> headers = CollectHeaders(request.base());
     auto length = parser.content_length();
     auto route = router.OnHead(request.method(), request.target(), headers,
-                               length ? std::optional<uint64_t>(*length) : std::nullopt);
+                               length ? std::optional<uint64_t>(*length) : std::nullopt,
+                               peer_address);
 
     HttpAnswer answer;
     if (auto* early = std::get_if<HttpAnswer>(&route)) {

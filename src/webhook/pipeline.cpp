@@ -1,5 +1,6 @@
 #include "webhook/pipeline.hpp"
 
+#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
 #include "chain/chain_runner.hpp"
@@ -84,6 +85,23 @@ const std::string* FindHeader(const std::vector<Header>& headers, std::string_vi
   return nullptr;
 }
 
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view target) {
+  std::vector<std::pair<std::string, std::string>> query;
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return query;
+  for (auto param : parsed->params()) query.emplace_back(param.key, param.value);
+  return query;
+}
+
+HttpAnswer Pipeline::Refuse(const AuthFailure& failure, std::string_view webhook_id) const {
+  logger_.Info("request refused", {{"webhook", std::string(webhook_id)},
+                                   {"status", std::to_string(failure.status)},
+                                   {"reason", failure.reason}});
+  HttpAnswer answer = HttpAnswer::Error(failure.status, failure.message);
+  for (const auto& header : failure.headers) answer.headers.push_back(header);
+  return answer;
+}
+
 std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) const {
   if (!head.ns.empty() && !IsValidNamespace(head.ns)) {
     return HttpAnswer::Error(400, "Invalid namespace format");
@@ -95,14 +113,22 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
   auto webhook = config->Find(head.webhook_id);
   if (!webhook) return HttpAnswer::Error(404, "Webhook ID not found");
 
-  if (webhook->authorization) {
-    const std::string* header = FindHeader(head.headers, "authorization");
-    AuthResult auth = webhook->authorization->Check(
-        header ? std::optional<std::string_view>(*header) : std::nullopt);
-    if (!auth.ok) {
-      logger_.Info("authentication failed",
-                   {{"webhook", std::string(head.webhook_id)}, {"reason", auth.reason}});
-      return HttpAnswer::Error(401, auth.message);
+  std::shared_ptr<HeadContext> context;
+  if (!webhook->validators.empty()) {
+    std::string_view target = head.target;
+    std::vector<std::pair<std::string, std::string>> query;
+    if (target.find('?') != std::string_view::npos) query = ParseQuery(target);
+    AuthRequest request{head.method, target, target.substr(0, target.find('?')), head.headers,
+                        query, head.peer_address, std::chrono::system_clock::now()};
+    for (const auto& validator : webhook->validators) {
+      if (auto failure = validator->CheckHead(request)) {
+        return Refuse(*failure, head.webhook_id);
+      }
+    }
+    if (webhook->checks_body) {
+      context = std::make_shared<HeadContext>(HeadContext{
+          std::string(head.method), std::string(target), std::string(head.peer_address),
+          std::move(query)});
     }
   }
   if (auto error = CheckHeaders(head.headers, limits_)) return std::move(*error);
@@ -113,13 +139,25 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
     answer.close = true;  // the body stays unread
     return answer;
   }
-  return Admission{std::move(webhook), std::string(head.webhook_id)};
+  return Admission{std::move(webhook), std::string(head.webhook_id), std::move(context)};
 }
 
 asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<Header> headers,
                                              std::string body) const {
   const WebhookDefinition& webhook = *admission.webhook;
   const auto received_at = std::chrono::system_clock::now();
+  if (webhook.checks_body && admission.head) {
+    const HeadContext& head = *admission.head;
+    std::string_view target = head.target;
+    AuthRequest request{head.method, target, target.substr(0, target.find('?')), headers,
+                        head.query, head.peer_address, received_at};
+    for (const auto& validator : webhook.validators) {
+      if (!validator->NeedsBody()) continue;
+      if (auto failure = validator->CheckBody(request, body)) {
+        co_return Refuse(*failure, admission.webhook_id);
+      }
+    }
+  }
   BuiltDelivery built = BuildDelivery(
       webhook.data_type,
       {NewDeliveryId(), admission.webhook_id, std::move(headers), std::move(body), received_at},

@@ -41,13 +41,28 @@ struct RequestHead {
   std::string_view webhook_id;
   const std::vector<Header>& headers;  // lower-cased names
   std::optional<uint64_t> content_length;
+  std::string_view method = "POST";
+  std::string_view target;        // path and query as sent
+  std::string_view peer_address;  // the socket's peer
+};
+
+// What body-signing methods (hmac, ...) need of the head, kept until the body has arrived.
+struct HeadContext {
+  std::string method;
+  std::string target;
+  std::string peer_address;
+  std::vector<std::pair<std::string, std::string>> query;
 };
 
 // A request whose head passed every check; the body may be read.
 struct Admission {
   std::shared_ptr<const WebhookDefinition> webhook;
   std::string webhook_id;
+  std::shared_ptr<const HeadContext> head;  // only when the webhook checks the body
 };
+
+// The decoded query parameters of a request target, in order.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view target);
 
 class Pipeline {
  public:
@@ -72,6 +87,8 @@ class Pipeline {
   const RequestLimits& limits() const { return limits_; }
 
  private:
+  HttpAnswer Refuse(const AuthFailure& failure, std::string_view webhook_id) const;
+
   const ConfigHolder& config_;
   WorkQueue& work_queue_;
   Spool* spool_;

@@ -41,7 +41,7 @@ TEST_F(ConfigLoaderTest, LoadsModuleAndChainWebhooks) {
   auto single = result.config->Find("single");
   ASSERT_TRUE(single);
   EXPECT_EQ(single->chain.items.size(), 1u);
-  EXPECT_TRUE(single->authorization.has_value());
+  EXPECT_EQ(single->validators.size(), 1u) << "authorization";
   auto chained = result.config->Find("chained");
   ASSERT_EQ(chained->chain.items.size(), 2u);
   EXPECT_EQ(chained->chain.items[1].module_name, "save_to_disk");

@@ -27,7 +27,8 @@ class PipelineTest : public ::testing::Test {
                                            std::optional<uint64_t> length = 10,
                                            std::string_view ns = "") {
     headers_ = std::move(headers);
-    return pipeline_->OnHead({ns, id, headers_, length});
+    std::string target = "/webhook/" + std::string(id);
+    return pipeline_->OnHead({ns, id, headers_, length, "POST", target, "127.0.0.1"});
   }
 
   static HttpAnswer Answer(const std::variant<HttpAnswer, Admission>& result) {

@@ -1,0 +1,81 @@
+// The interface every authentication / validation method of webhooks.json implements
+// (basic_auth, hmac, jwt, ip_whitelist, ...), and what a method sees of the request.
+//
+// A method checks what it can from the head (CheckHead, before the body is read, so a request
+// that fails is never buffered) and, if it signs the body, from the raw body (CheckBody).
+// Methods are built once at start from their config key; every failure names its status
+// (401 authentication, 403 IP, 400 schema, 429 rate limit) and the message for the sender.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "modules/module.hpp"
+
+namespace wg {
+
+class ConfigErrors;
+
+struct AuthRequest {
+  std::string_view method;        // "POST"
+  std::string_view target;        // path and query as sent
+  std::string_view path;          // without the query
+  const std::vector<Header>& headers;  // lower-cased names
+  const std::vector<std::pair<std::string, std::string>>& query;  // decoded, in order
+  std::string_view peer_address;  // the socket's peer, e.g. "10.0.0.7" or "::1"
+  std::chrono::system_clock::time_point now;
+
+  // The first header with that (lower-case) name.
+  const std::string* FindHeader(std::string_view name) const;
+  // The last query parameter with that name (as the Python project: last value wins).
+  const std::string* Query(std::string_view name) const;
+};
+
+struct AuthFailure {
+  unsigned status = 401;
+  std::string message;  // {"detail": message}
+  std::string reason;   // short, for logs and metrics; never contains secrets
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Retry-After
+};
+
+class Validator {
+ public:
+  virtual ~Validator() = default;
+  virtual std::optional<AuthFailure> CheckHead(const AuthRequest& request) const {
+    (void)request;
+    return std::nullopt;
+  }
+  virtual bool NeedsBody() const { return false; }
+  virtual std::optional<AuthFailure> CheckBody(const AuthRequest& request,
+                                               std::string_view body) const {
+    (void)request;
+    (void)body;
+    return std::nullopt;
+  }
+};
+
+// Builds a method from the webhook's definition (`webhook_path` is its JSON path, e.g.
+// "/orders"); reports every problem to `errors` with the path of the offending key. Returns null
+// when the method has nothing to check (e.g. an empty `authorization`).
+using ValidatorFactory = std::function<std::shared_ptr<const Validator>(
+    const boost::json::object& webhook, const std::string& webhook_path, ConfigErrors& errors)>;
+
+struct ValidatorKind {
+  std::string_view key;                    // the webhooks.json key, e.g. "basic_auth"
+  std::vector<std::string_view> companions;  // keys it reads too (ip_whitelist: trusted_proxies)
+  ValidatorFactory build;
+};
+
+// The methods this build implements, in the order they run (the Python project's fixed order,
+// not the order of the keys in the file). One explicit list: src/auth/validators.cpp.
+const std::vector<ValidatorKind>& ValidatorKinds();
+
+}  // namespace wg

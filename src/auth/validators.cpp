@@ -1,0 +1,66 @@
+// The ONE list of authentication / validation methods. Add a method here and in its own file.
+#include "auth/validator.hpp"
+
+#include "auth/authorization.hpp"
+#include "config/json_reader.hpp"
+
+namespace wg {
+
+const std::string* AuthRequest::FindHeader(std::string_view name) const {
+  for (const auto& header : headers) {
+    if (header.name == name) return &header.value;
+  }
+  return nullptr;
+}
+
+const std::string* AuthRequest::Query(std::string_view name) const {
+  const std::string* found = nullptr;
+  for (const auto& [key, value] : query) {
+    if (key == name) found = &value;
+  }
+  return found;
+}
+
+namespace {
+
+// `authorization`: "Bearer <token>" or a plain string the whole header must equal.
+class AuthorizationValidator final : public Validator {
+ public:
+  explicit AuthorizationValidator(AuthorizationRule rule) : rule_(std::move(rule)) {}
+  std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
+    const std::string* header = request.FindHeader("authorization");
+    AuthResult result =
+        rule_.Check(header ? std::optional<std::string_view>(*header) : std::nullopt);
+    if (result.ok) return std::nullopt;
+    return AuthFailure{401, std::move(result.message), std::move(result.reason), {}};
+  }
+
+ private:
+  AuthorizationRule rule_;
+};
+
+std::shared_ptr<const Validator> BuildAuthorization(const boost::json::object& webhook,
+                                                    const std::string& path,
+                                                    ConfigErrors& errors) {
+  const boost::json::value& value = webhook.at("authorization");
+  if (!value.is_string()) {
+    errors.Add(path + "/authorization", "must be a string");
+    return nullptr;
+  }
+  auto rule = AuthorizationRule::FromConfig(value.as_string());
+  if (!rule) return nullptr;  // empty: no check, as the Python project
+  return std::make_shared<AuthorizationValidator>(std::move(*rule));
+}
+
+}  // namespace
+
+const std::vector<ValidatorKind>& ValidatorKinds() {
+  // Order of the Python project: rate_limit, recaptcha, basic_auth, digest_auth, jwt, oauth1,
+  // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
+  static const std::vector<ValidatorKind> kinds = {
+      {"authorization", {}, BuildAuthorization},
+  };
+  return kinds;
+}
+
+}  // namespace wg
