@@ -300,7 +300,8 @@ asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) 
     std::lock_guard lock(mutex_);
     dead = std::move(tracked->dead);
   }
-  if (!dead.empty()) {
+  const bool failed = !dead.empty();
+  if (failed) {
     auto loading = Load(tracked);
     std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
     DeadLetter letter;
@@ -351,6 +352,13 @@ asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) 
     logger_.Warn("chain failed; kept in dead letters", {{"webhook", letter.webhook_id},
                                                         {"delivery", letter.delivery_id},
                                                         {"items", items}});
+  }
+  if (!failed && logger_.Enabled(LogLevel::kDebug)) {
+    std::lock_guard lock(mutex_);
+    logger_.Debug("chain delivered",
+                  {{"webhook", tracked->webhook->id},
+                   {"delivery", tracked->delivery ? tracked->delivery->id : std::string()},
+                   {"sequence", std::to_string(tracked->sequence)}});
   }
   // Bits the spool knows that this chain did not use (its chain changed since): settled too.
   for (uint16_t i = 0; i < 32; ++i) {
