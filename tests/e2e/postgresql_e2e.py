@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 import unittest
 import uuid
 
 from services import services_env
 from gateway import Gateway, wait_until
-from services import free_port
+from services import free_port, LatencyProxy
 
 try:
     import psycopg2
@@ -221,6 +222,52 @@ class PostgresqlTest(unittest.TestCase):
         for result in failed:
             self.assertEqual(result["results"][0]["attempts"], 1, result)
         self.assertEqual(self.rows("order_id"), [])
+
+    def test_one_connection_pipelines_statements_and_keeps_their_errors_apart(self):
+        # One I/O thread with one connection, to a server 0.1 s away: statements one at a time
+        # would need at least 40 x 0.1 s for the 40 webhooks below; pipelined, they share the
+        # round trips. Every fourth webhook has an order_id that is not an integer: its INSERT
+        # fails (22P02) among the others in the same pipeline, and must not take them down.
+        proxy = LatencyProxy(self.port, delay=0.1)
+        self.addCleanup(proxy.close)
+        connections = self.connections(port=proxy.port)
+        connections["pg"]["pool_max_size"] = 1
+        retry = {"enabled": True, "max_attempts": 5, "initial_delay": 0.05, "max_delay": 0.1}
+        item = {"module": "postgresql", "connection": "pg", "retry": retry,
+                "module-config": {"table": self.table, "storage_mode": "relational",
+                                  "schema": {"fields": {"order_id": {"type": "integer"},
+                                                        "status": {}}}}}
+        gw = self.gateway = Gateway({"events": {"chain": [item]}}, connections=connections,
+                                    extra_args=("--threads", "1"))
+        self.assertEqual(gw.post("events", {"order_id": 0, "status": "warm-up"})[0], 200)
+        self.wait_rows(1)  # the connection is open and the table exists
+
+        payloads = [{"order_id": n if n % 4 else "bad-%d" % n, "status": "s%d" % n}
+                    for n in range(1, 41)]
+        good = [p["order_id"] for p in payloads if isinstance(p["order_id"], int)]
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = list(pool.map(lambda p: gw.post("events", p)[0], payloads))
+        self.assertEqual(statuses, [200] * 40)
+
+        def settled():
+            return (len(self.rows("order_id")) == 1 + len(good) and
+                    gw.stderr().count("chain failed") == 40 - len(good))
+        self.assertTrue(wait_until(settled, timeout=30), gw.stderr())
+        elapsed = time.monotonic() - started
+        self.assertLess(elapsed, 2.0, "40 statements took %.2f s: not pipelined" % elapsed)
+
+        self.assertEqual(self.rows("order_id, status", order="order_id"),
+                         [(0, "warm-up")] + [(n, "s%d" % n) for n in good])
+        failed = chain_results(gw.stderr(), "chain failed")
+        self.assertEqual(len(failed), 10)
+        for result in failed:  # permanent: not retried
+            self.assertEqual(result["results"][0]["attempts"], 1, result)
+            self.assertIn("22P02", result["results"][0]["error"], result)
+        delivered = chain_results(gw.stderr(), "chain delivered")
+        self.assertEqual(len(delivered), 1 + len(good))
+        for result in delivered:  # the neighbours of a failure went through at the first attempt
+            self.assertEqual(result["results"][0]["attempts"], 1, result)
 
     def test_bad_config_is_reported_at_start(self):
         webhooks = {

@@ -1,9 +1,11 @@
 """Real servers started by the tests themselves, on free private ports."""
 import os
+import queue
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 
@@ -72,6 +74,68 @@ class RedisServer:
 
     def url(self):
         return "redis://127.0.0.1:%d" % self.port
+
+
+class LatencyProxy:
+    """A TCP proxy that holds back everything the server sends for `delay` seconds: on loopback,
+    a server one long round trip away."""
+
+    def __init__(self, target_port, delay):
+        self.target_port = target_port
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                return
+            self.sockets += [client, server]
+            for source, sink, delay in ((client, server, 0), (server, client, self.delay)):
+                threading.Thread(target=self._forward, args=(source, sink, delay),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _forward(source, sink, delay):
+        chunks = queue.Queue()
+
+        def send():
+            while True:
+                due, data = chunks.get()
+                if data is None:
+                    break
+                time.sleep(max(0.0, due - time.monotonic()))
+                try:
+                    sink.sendall(data)
+                except OSError:
+                    break
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+        threading.Thread(target=send, daemon=True).start()
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            chunks.put((time.monotonic() + delay, data or None))
+            if not data:
+                return
+
+    def close(self):
+        self.listener.close()
+        for sock in self.sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
 
 
 def run_rq_worker(redis_url, queue, out_dir, serializer=None, timeout=60):

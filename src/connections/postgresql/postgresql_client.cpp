@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <deque>
+#include <functional>
+#include <limits>
 
 namespace wg {
 namespace asio = boost::asio;
@@ -16,6 +19,9 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kMinBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// Statements sent on one connection whose results are not all back yet. A statement that finds
+// every connection's pipeline this full waits for room (until its query timeout).
+constexpr size_t kMaxStatementsInFlight = 64;
 
 PostgresqlResult Failure(PostgresqlResult::Status status, std::string message,
                          std::string sqlstate = {}) {
@@ -58,14 +64,39 @@ bool IsRetryableSqlState(std::string_view sqlstate) {
          error_class == "58" || error_class == "XX" || sqlstate == "55P03";
 }
 
-// One libpq connection, only touched from the thread of its event loop.
+// One statement on its way through a connection's pipeline, shared by the caller who waits for
+// it and the connection that hands out its result.
+struct PostgresqlStatement {
+  PostgresqlStatement(const asio::any_io_executor& executor, Clock::time_point deadline)
+      : deadline(deadline), finished(executor, deadline) {}
+
+  Clock::time_point deadline;
+  asio::steady_timer finished;  // expires at the deadline; cancelled once the result is in
+  PostgresqlResult result;
+  bool answered = false;  // its own results are all read: the result of its Sync comes next
+  bool done = false;      // `result` is final
+};
+
+// One libpq connection in pipeline mode, only touched from the thread of its event loop.
+//
+// Statements from any number of callers go out one behind the other without waiting for the
+// previous answer; the results come back in the same order, each to its own caller. Each
+// statement is followed by its own Sync (PQpipelineSync), so it is a transaction of its own, as
+// outside pipeline mode: a failing statement aborts nothing but itself, and the statements
+// behind it run as usual. (One Sync per batch would also make the batch one transaction: a
+// failure would roll back its innocent neighbours, which would then have to be sent again —
+// more code for little gain, since the round trips are saved either way.)
 class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConnection> {
  public:
-  explicit PostgresqlConnection(asio::any_io_executor executor)
-      : executor_(std::move(executor)), timer_(executor_) {}
+  // Called when `count` statements left the pipeline; `lost`: the connection is gone.
+  using FinishedHandler = std::function<void(size_t count, bool lost)>;
+
+  PostgresqlConnection(asio::any_io_executor executor, FinishedHandler on_finished)
+      : executor_(std::move(executor)), timer_(executor_), on_finished_(std::move(on_finished)) {}
   ~PostgresqlConnection() { Close(); }
 
   bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+  size_t in_flight() const { return statements_.size(); }
 
   asio::awaitable<PostgresqlResult> Connect(const PostgresqlEndpoint& endpoint,
                                             Clock::time_point deadline) {
@@ -99,59 +130,165 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
       }
       poll = PQconnectPoll(conn_);
     }
-    if (PQsetnonblocking(conn_, 1) != 0) co_return ConnectFailure();
+    if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
+      co_return ConnectFailure();
+    }
+    ReleaseSocket();
+    std::string error = AttachSocket();
+    if (!error.empty()) {
+      Close();
+      co_return Failure(PostgresqlResult::Status::kRetryable, "cannot connect: " + error);
+    }
     co_return PostgresqlResult{};
   }
 
-  asio::awaitable<PostgresqlResult> Query(const std::string& sql,
-                                          const std::vector<std::optional<std::string>>& params,
-                                          Clock::time_point deadline) {
-    auto self = shared_from_this();
+  // Queues the statement behind those in flight; `statement` receives its result (at once when
+  // it cannot be sent).
+  void Send(std::shared_ptr<PostgresqlStatement> statement, const std::string& sql,
+            const std::vector<std::optional<std::string>>& params) {
     std::vector<const char*> values;
+    values.reserve(params.size());
     for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
     if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                           values.data(), nullptr, nullptr, 0) == 0) {
-      co_return Lost();
-    }
-    for (;;) {
-      int flushed = PQflush(conn_);
-      if (flushed == 0) break;
-      if (flushed < 0) co_return Lost();
-      auto waiting = Wait(WaitType::wait_write, deadline);
-      std::string error = co_await std::move(waiting);
-      if (!error.empty()) co_return Lost(error);
-    }
-    PostgresqlResult result;
-    for (;;) {
-      while (PQisBusy(conn_) == 0) {
-        PGresult* answer = PQgetResult(conn_);
-        if (answer == nullptr) co_return result;  // the connection is idle again
-        if (PQresultStatus(answer) == PGRES_FATAL_ERROR && result.ok()) {
-          const char* sqlstate = PQresultErrorField(answer, PG_DIAG_SQLSTATE);
-          result.sqlstate = sqlstate != nullptr ? sqlstate : "";
-          result.message = Trim(PQresultErrorMessage(answer));
-          result.status = IsRetryableSqlState(result.sqlstate) ? PostgresqlResult::Status::kRetryable
-                                                               : PostgresqlResult::Status::kPermanent;
-        }
-        PQclear(answer);
-        if (PQstatus(conn_) == CONNECTION_BAD) co_return Lost();
+      if (ok()) {
+        // Refused before anything was written (too many parameters, ...): only this statement
+        // fails, the pipeline goes on.
+        statement->result =
+            Failure(PostgresqlResult::Status::kRetryable, Trim(PQerrorMessage(conn_)));
+        Finish(*statement);
+        return;
       }
-      auto waiting = Wait(WaitType::wait_read, deadline);
-      std::string error = co_await std::move(waiting);
-      if (!error.empty()) co_return Lost(error);
-      if (PQconsumeInput(conn_) == 0) co_return Lost();
+      statements_.push_back(std::move(statement));
+      return Lose({});
     }
+    statements_.push_back(std::move(statement));
+    if (PQpipelineSync(conn_) == 0) return Lose({});
+    Pump();
   }
 
   void Close() {
     ReleaseSocket();
+    timer_.cancel();
     if (conn_ != nullptr) {
       PQfinish(conn_);
       conn_ = nullptr;
     }
   }
 
+  // Fails what is in flight (retryable: the server may or may not have run it) and closes.
+  void Lose(std::string why) {
+    if (why.empty()) why = Trim(conn_ != nullptr ? PQerrorMessage(conn_) : "");
+    if (why.empty()) why = "connection lost";
+    Close();
+    auto lost = std::move(statements_);
+    statements_.clear();
+    for (auto& statement : lost) {
+      statement->result = Failure(PostgresqlResult::Status::kRetryable, why);
+      Finish(*statement);
+    }
+    on_finished_(lost.size(), true);
+  }
+
  private:
+  static void Finish(PostgresqlStatement& statement) {
+    statement.done = true;
+    statement.finished.cancel();
+  }
+
+  // Sends what libpq still holds, hands out the results that have arrived, then waits for the
+  // socket for whatever is still missing.
+  void Pump() {
+    if (conn_ == nullptr) return;
+    int flushed = PQflush(conn_);
+    if (flushed < 0) return Lose({});
+    HandOutResults();
+    if (conn_ == nullptr) return;
+    if (flushed == 1 && !writing_) AwaitSocket(WaitType::wait_write);
+    if (statements_.empty()) return;
+    if (!reading_) AwaitSocket(WaitType::wait_read);
+    if (!watching_) Watch();
+  }
+
+  // In pipeline mode a statement's results end with a null result, and the result of its Sync
+  // follows.
+  void HandOutResults() {
+    size_t finished = 0;
+    std::optional<std::string> broken;  // why the connection cannot go on
+    while (!statements_.empty() && PQisBusy(conn_) == 0) {
+      PostgresqlStatement& statement = *statements_.front();
+      PGresult* answer = PQgetResult(conn_);
+      if (!statement.answered) {
+        if (answer == nullptr) {
+          statement.answered = true;
+        } else {
+          Note(statement, answer);
+          PQclear(answer);
+        }
+      } else {
+        bool synced = answer != nullptr && PQresultStatus(answer) == PGRES_PIPELINE_SYNC;
+        PQclear(answer);
+        if (!synced) {
+          broken = "unexpected result order in the pipeline";
+          break;
+        }
+        Finish(statement);
+        statements_.pop_front();
+        ++finished;
+      }
+      if (PQstatus(conn_) == CONNECTION_BAD) {
+        broken = "";
+        break;
+      }
+    }
+    if (finished > 0) on_finished_(finished, false);
+    if (broken) Lose(std::move(*broken));
+  }
+
+  static void Note(PostgresqlStatement& statement, const PGresult* answer) {
+    if (!statement.result.ok()) return;  // the first error is the one that counts
+    ExecStatusType status = PQresultStatus(answer);
+    if (status == PGRES_FATAL_ERROR) {
+      const char* sqlstate = PQresultErrorField(answer, PG_DIAG_SQLSTATE);
+      statement.result.sqlstate = sqlstate != nullptr ? sqlstate : "";
+      statement.result.message = Trim(PQresultErrorMessage(answer));
+      statement.result.status = IsRetryableSqlState(statement.result.sqlstate)
+                                    ? PostgresqlResult::Status::kRetryable
+                                    : PostgresqlResult::Status::kPermanent;
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      // Only statements between a failure and the next Sync are aborted; with a Sync after each
+      // statement there are none, but should it happen, another attempt is right.
+      statement.result = Failure(PostgresqlResult::Status::kRetryable,
+                                 "aborted by an earlier statement's error in the pipeline");
+    }
+  }
+
+  void AwaitSocket(WaitType type) {
+    (type == WaitType::wait_read ? reading_ : writing_) = true;
+    socket_->async_wait(type, [self = shared_from_this(), type](boost::system::error_code ec) {
+      (type == WaitType::wait_read ? self->reading_ : self->writing_) = false;
+      if (self->conn_ == nullptr || ec == asio::error::operation_aborted) return;
+      if (ec) return self->Lose(ec.message());
+      if (type == WaitType::wait_read && PQconsumeInput(self->conn_) == 0) return self->Lose({});
+      self->Pump();
+    });
+  }
+
+  // The oldest statement overdue means the server or the network is stuck: the connection goes,
+  // as a timeout always did, and with it the statements queued behind that one. They fail as
+  // retryable; like any statement that timed out, the server may still run them (at least once:
+  // `upsert` keeps a retried delivery to one row).
+  void Watch() {
+    watching_ = true;
+    timer_.expires_at(statements_.front()->deadline);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code) {
+      self->watching_ = false;
+      if (self->conn_ == nullptr || self->statements_.empty()) return;
+      if (Clock::now() >= self->statements_.front()->deadline) return self->Lose("timed out");
+      self->Watch();
+    });
+  }
+
   PostgresqlResult ConnectFailure() {
     std::string message = Trim(conn_ != nullptr ? PQerrorMessage(conn_) : "out of memory");
     Close();
@@ -160,15 +297,22 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
     return Failure(status, "cannot connect: " + message);
   }
 
-  // The connection is unusable after this; the pool drops it.
-  PostgresqlResult Lost(std::string why = {}) {
-    if (why.empty()) why = Trim(conn_ != nullptr ? PQerrorMessage(conn_) : "");
-    if (why.empty()) why = "connection lost";
-    Close();
-    return Failure(PostgresqlResult::Status::kRetryable, why);
+  // "" once libpq's socket is registered with the event loop, else why not.
+  std::string AttachSocket() {
+    int fd = PQsocket(conn_);
+    if (fd < 0) return "no socket";
+    boost::system::error_code ec;
+    socket_.emplace(executor_);
+    socket_->assign(fd, ec);
+    if (ec) {
+      socket_.reset();
+      return ec.message();
+    }
+    return "";
   }
 
   // The socket belongs to libpq: release, never close, so PQfinish does not close it twice.
+  // Releasing also cancels the waits on it.
   void ReleaseSocket() {
     if (socket_) {
       socket_->release();
@@ -176,18 +320,11 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
     }
   }
 
-  // Waits until libpq's socket is ready; "" when it is, else why not (timeout, error).
+  // While connecting: waits until libpq's socket is ready; "" when it is, else why not.
   asio::awaitable<std::string> Wait(WaitType type, Clock::time_point deadline) {
-    int fd = PQsocket(conn_);
-    if (fd < 0) co_return "no socket";
     if (!socket_) {
-      boost::system::error_code ec;
-      socket_.emplace(executor_);
-      socket_->assign(fd, ec);
-      if (ec) {
-        socket_.reset();
-        co_return ec.message();
-      }
+      std::string error = AttachSocket();
+      if (!error.empty()) co_return error;
     }
     if (Clock::now() >= deadline) co_return "timed out";
     uint64_t generation = ++wait_generation_;
@@ -209,11 +346,20 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
   asio::any_io_executor executor_;
   PGconn* conn_ = nullptr;
   std::optional<asio::posix::stream_descriptor> socket_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;  // the connect timeout, then the watch over the oldest statement
   uint64_t wait_generation_ = 0;
+  FinishedHandler on_finished_;
+  std::deque<std::shared_ptr<PostgresqlStatement>> statements_;  // in flight, oldest first
+  // Whether a wait for the socket (to read, to write) or the watch over the oldest statement is
+  // pending.
+  bool reading_ = false;
+  bool writing_ = false;
+  bool watching_ = false;
 };
 
-// The connections of one event loop.
+// The connections of one event loop. A statement goes to an idle connection if there is one,
+// else to a new connection while the pool may grow (more server processes work in parallel),
+// else into the shortest pipeline; it waits only when every pipeline is full.
 class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
  public:
   PostgresqlPool(asio::any_io_executor executor, const PostgresqlEndpoint& endpoint,
@@ -228,73 +374,49 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
   asio::awaitable<Acquired> Acquire(Clock::time_point deadline) {
     auto self = shared_from_this();
     for (;;) {
-      while (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        if (connection->ok()) co_return Acquired{std::move(connection), {}};
-        Dropped(true);
+      auto least_busy = LeastBusy();
+      if (least_busy && least_busy->in_flight() == 0) co_return Acquired{least_busy, {}};
+      if (OpenCount() < endpoint_.pool_max_size && Clock::now() >= retry_after_) {
+        auto opening = Open(deadline);
+        Acquired opened = co_await std::move(opening);
+        if (opened.connection) co_return opened;
+        // The others may still serve while a new connection is refused (too many clients).
+        least_busy = LeastBusy();
+        if (HasRoom(least_busy)) co_return Acquired{least_busy, {}};
+        co_return opened;
       }
-      if (open_ < endpoint_.pool_max_size) {
-        if (Clock::now() < retry_after_) {
-          co_return Acquired{nullptr, Failure(last_status_,
-                                              fmt::format("postgresql \"{}\" is down ({}); "
-                                                          "reconnecting", name_, LastError()))};
-        }
-        ++open_;
-        auto connection = std::make_shared<PostgresqlConnection>(executor_);
-        struct Guard {  // a cancelled connect must still give its place back
-          PostgresqlPool* pool;
-          bool armed = true;
-          ~Guard() { if (armed) pool->Dropped(false); }
-        } guard{this, true};
-        auto connecting = connection->Connect(endpoint_, std::min(deadline, Clock::now() +
-                                                                    endpoint_.connect_timeout));
-        PostgresqlResult result = co_await std::move(connecting);
-        if (!result.ok()) {
-          Fail(result);
-          result.message = fmt::format("postgresql \"{}\": {}", name_, result.message);
-          co_return Acquired{nullptr, std::move(result)};
-        }
-        guard.armed = false;
-        backoff_ = kMinBackoff;
-        ++connected_;
-        NoteSuccess();
-        co_return Acquired{std::move(connection), {}};
+      if (HasRoom(least_busy)) co_return Acquired{least_busy, {}};
+      if (OpenCount() == 0) {
+        co_return Acquired{nullptr, Failure(last_status_,
+                                            fmt::format("postgresql \"{}\" is down ({}); "
+                                                        "reconnecting", name_, LastError()))};
       }
-      // Every connection is busy: wait until one comes back.
-      auto waiter = std::make_shared<asio::steady_timer>(executor_, deadline);
+      // Every pipeline is full, or the only connections are still connecting.
+      auto waiter = std::make_shared<Waiter>(executor_, deadline);
       waiters_.push_back(waiter);
-      co_await waiter->async_wait(kUseTuple);
+      co_await waiter->timer.async_wait(kUseTuple);
+      waiter->waiting = false;
       if (Clock::now() >= deadline) {
         co_return Acquired{nullptr, Failure(PostgresqlResult::Status::kRetryable,
                                             fmt::format("postgresql \"{}\": all {} connections "
-                                                        "stayed busy", name_, open_))};
+                                                        "stayed busy", name_, OpenCount()))};
       }
     }
   }
 
-  // `error`: why a connection that is not reusable failed, for /health.
-  void Release(std::shared_ptr<PostgresqlConnection> connection, bool reusable,
-               const std::string& error) {
-    if (reusable && connection->ok()) {
-      idle_.push_back(std::move(connection));
-      NoteSuccess();
-    } else {
-      connection->Close();
-      Dropped(true);
-      if (!error.empty()) {
-        std::lock_guard lock(error_mutex_);
-        last_error_ = error;
-        failed_ = true;
-        last_failure_ = Clock::now().time_since_epoch().count();
-      }
+  // A statement got an answer from the server.
+  void NoteAnswer() { last_success_ = Clock::now().time_since_epoch().count(); }
+
+  // A statement failed without one (connection lost, timed out), for /health.
+  void NoteLost(const std::string& error) {
+    {
+      std::lock_guard lock(error_mutex_);
+      last_error_ = error;
     }
-    // Few waiters at most (one per delivery in flight on this loop): wake them all.
-    for (auto& waiter : waiters_) waiter->cancel();
-    waiters_.clear();
+    failed_ = true;
+    last_failure_ = Clock::now().time_since_epoch().count();
   }
 
-  size_t connected() const { return connected_.load(); }
   // Steady-clock ticks of the last answer from the server and of the last failure (0: never).
   int64_t last_success() const { return last_success_.load(); }
   int64_t last_failure() const { return last_failure_.load(); }
@@ -305,20 +427,79 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
   }
 
  private:
-  void NoteSuccess() { last_success_ = Clock::now().time_since_epoch().count(); }
+  struct Waiter {
+    Waiter(const asio::any_io_executor& executor, Clock::time_point deadline)
+        : timer(executor, deadline) {}
+    asio::steady_timer timer;  // cancelled to wake the waiter
+    bool waiting = true;
+  };
 
-  void Dropped(bool was_connected) {
-    --open_;
-    if (was_connected) --connected_;
+  size_t OpenCount() const { return connections_.size() + connecting_; }
+
+  static bool HasRoom(const std::shared_ptr<PostgresqlConnection>& connection) {
+    return connection && connection->in_flight() < kMaxStatementsInFlight;
+  }
+
+  // Drops the connections that broke, then picks the one with the fewest statements in flight.
+  std::shared_ptr<PostgresqlConnection> LeastBusy() {
+    std::vector<std::shared_ptr<PostgresqlConnection>> broken;
+    std::erase_if(connections_, [&](const auto& connection) {
+      if (connection->ok()) return false;
+      broken.push_back(connection);
+      return true;
+    });
+    for (auto& connection : broken) connection->Lose({});
+    std::shared_ptr<PostgresqlConnection> least_busy;
+    for (const auto& connection : connections_) {
+      if (!least_busy || connection->in_flight() < least_busy->in_flight()) least_busy = connection;
+    }
+    return least_busy;
+  }
+
+  asio::awaitable<Acquired> Open(Clock::time_point deadline) {
+    auto self = shared_from_this();
+    ++connecting_;
+    struct Guard {  // a cancelled connect must still give its place back
+      PostgresqlPool* pool;
+      ~Guard() {
+        --pool->connecting_;
+        pool->Wake(std::numeric_limits<size_t>::max());  // to use it, or to learn it failed
+      }
+    } guard{this};
+    auto connection = std::make_shared<PostgresqlConnection>(
+        executor_, [weak = weak_from_this()](size_t count, bool lost) {
+          if (auto pool = weak.lock()) {
+            pool->Wake(lost ? std::numeric_limits<size_t>::max() : count);
+          }
+        });
+    auto connecting = connection->Connect(
+        endpoint_, std::min(deadline, Clock::now() + endpoint_.connect_timeout));
+    PostgresqlResult result = co_await std::move(connecting);
+    if (!result.ok()) {
+      Fail(result);
+      result.message = fmt::format("postgresql \"{}\": {}", name_, result.message);
+      co_return Acquired{nullptr, std::move(result)};
+    }
+    connections_.push_back(connection);
+    backoff_ = kMinBackoff;
+    NoteAnswer();
+    co_return Acquired{std::move(connection), {}};
+  }
+
+  // Wakes up to `count` waiters, oldest first, to look again for a connection with room.
+  void Wake(size_t count) {
+    while (count > 0 && !waiters_.empty()) {
+      auto waiter = std::move(waiters_.front());
+      waiters_.pop_front();
+      if (!waiter->waiting) continue;  // gone already (its deadline passed)
+      waiter->waiting = false;
+      waiter->timer.cancel();
+      --count;
+    }
   }
 
   void Fail(const PostgresqlResult& result) {
-    {
-      std::lock_guard lock(error_mutex_);
-      last_error_ = result.message;
-    }
-    failed_ = true;
-    last_failure_ = Clock::now().time_since_epoch().count();
+    NoteLost(result.message);
     last_status_ = result.status;
     retry_after_ = Clock::now() + backoff_;
     backoff_ = std::min(backoff_ * 2, kMaxBackoff);
@@ -327,14 +508,13 @@ class PostgresqlPool : public std::enable_shared_from_this<PostgresqlPool> {
   asio::any_io_executor executor_;
   PostgresqlEndpoint endpoint_;
   std::string name_;
-  std::vector<std::shared_ptr<PostgresqlConnection>> idle_;
-  size_t open_ = 0;  // connected or connecting, leased or idle
-  std::vector<std::shared_ptr<asio::steady_timer>> waiters_;
+  std::vector<std::shared_ptr<PostgresqlConnection>> connections_;  // connected
+  size_t connecting_ = 0;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
   Clock::time_point retry_after_{};
   std::chrono::milliseconds backoff_ = kMinBackoff;
   PostgresqlResult::Status last_status_ = PostgresqlResult::Status::kRetryable;
-  std::atomic<size_t> connected_{0};  // also read by /health from other threads
-  std::atomic<bool> failed_{false};
+  std::atomic<bool> failed_{false};  // these three are also read by /health from other threads
   std::atomic<int64_t> last_success_{0};
   std::atomic<int64_t> last_failure_{0};
   mutable std::mutex error_mutex_;
@@ -424,19 +604,23 @@ asio::awaitable<PostgresqlResult> PostgresqlClient::Execute(
   auto acquired = co_await std::move(acquiring);
   if (!acquired.connection) co_return acquired.error;
 
-  // Gives the connection back; one left mid-query (cancelled, failed) is closed, not reused.
-  struct Lease {
-    std::shared_ptr<PostgresqlPool> pool;
-    std::shared_ptr<PostgresqlConnection> connection;
-    bool reusable = false;
-    std::string error;
-    ~Lease() { pool->Release(std::move(connection), reusable, error); }
-  } lease{pool, acquired.connection, false, {}};
-  auto querying = acquired.connection->Query(sql, params, deadline);
-  PostgresqlResult result = co_await std::move(querying);
-  lease.reusable = result.ok() || !result.sqlstate.empty();
-  if (!result.ok() && result.sqlstate.empty()) {
-    lease.error = result.message;
+  auto statement = std::make_shared<PostgresqlStatement>(executor, deadline);
+  acquired.connection->Send(statement, sql, params);
+  if (!statement->done) co_await statement->finished.async_wait(kUseTuple);
+  if (!statement->done) {
+    // Timed out or cancelled: the statement stays in the pipeline and its result is dropped
+    // (the connection itself goes once the statement is overdue).
+    bool timed_out = Clock::now() >= deadline;
+    if (timed_out) pool->NoteLost("timed out");
+    co_return Failure(
+        PostgresqlResult::Status::kRetryable,
+        fmt::format("postgresql \"{}\": {}", name_, timed_out ? "timed out" : "cancelled"));
+  }
+  PostgresqlResult result = std::move(statement->result);
+  if (result.ok() || !result.sqlstate.empty()) {
+    pool->NoteAnswer();
+  } else {
+    pool->NoteLost(result.message);
     result.message = fmt::format("postgresql \"{}\": {}", name_, result.message);
   }
   co_return result;

@@ -1,9 +1,12 @@
 // One shared, asynchronous PostgreSQL client per connection name of connections.json, built on
 // libpq's non-blocking API (PQconnectStart/PQconnectPoll, PQsendQueryParams, PQconsumeInput)
 // driven by the event loop: the I/O threads wait for the socket, never inside libpq.
-// Each event loop owns a small pool of connections (a socket belongs to one loop); after a failed
-// connect the loop's pool waits with exponential backoff before trying again, and meanwhile
-// queries fail at once as retryable, so the chain's retry policy decides when to try again.
+// Each event loop owns a small pool of connections (a socket belongs to one loop), each in libpq's
+// pipeline mode: under load, concurrent statements share a connection without waiting for each
+// other's round trip (up to 64 in flight per connection), each with its own result and its own
+// transaction. After a failed connect the loop's pool waits with exponential backoff before
+// trying again, and meanwhile queries fail at once as retryable, so the chain's retry policy
+// decides when to try again.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -61,7 +64,7 @@ class PostgresqlClient {
   ~PostgresqlClient();
 
   // Runs one statement with text parameters (a null optional is SQL NULL) on a connection of the
-  // calling thread's pool.
+  // calling thread's pool, as a transaction of its own.
   boost::asio::awaitable<PostgresqlResult> Execute(std::string sql,
                                                    std::vector<std::optional<std::string>> params);
 
