@@ -22,12 +22,13 @@ int ChainResult::Delivered() const {
   return count;
 }
 
-void LogChainResult(Logger& logger, const Delivery& delivery, const ChainResult& result) {
+void LogChainResult(Logger& logger, std::string_view webhook_id, std::string_view delivery_id,
+                    const ChainResult& result) {
   LogLevel level = result.success ? LogLevel::kDebug : LogLevel::kWarn;
   if (!logger.Enabled(level)) return;
   logger.Log(level, result.success ? "chain delivered" : "chain failed",
-             {{"webhook", delivery.webhook_id},
-              {"delivery", delivery.id},
+             {{"webhook", std::string(webhook_id)},
+              {"delivery", std::string(delivery_id)},
               {"result", boost::json::serialize(result.ToJson())}});
 }
 

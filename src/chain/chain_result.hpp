@@ -50,7 +50,8 @@ struct ChainResult {
 class Logger;
 
 // One line per chain: debug when it succeeded, a warning with every item's result when not.
-void LogChainResult(Logger& logger, const Delivery& delivery, const ChainResult& result);
+void LogChainResult(Logger& logger, std::string_view webhook_id, std::string_view delivery_id,
+                    const ChainResult& result);
 
 bool EvaluateSuccess(const std::vector<ItemResult>& items, SuccessPolicy policy);
 

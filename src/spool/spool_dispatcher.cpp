@@ -39,8 +39,11 @@ struct SpoolDispatcher::Tracked {
   size_t active = 0;         // items running now
   bool stopped = false;      // an item failed and continue_on_error is false
   std::shared_ptr<const Delivery> delivery;  // in memory while items run or are about to
+  std::string delivery_id;                    // known once the delivery was in memory
   std::string load_error;
   std::vector<DeadItem> dead;
+  std::vector<ItemResult> results;  // per chain item, for the log line when it settles
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 SpoolDispatcher::SpoolDispatcher(Spool& spool, DeadLetterStore& dead_letters,
@@ -131,6 +134,13 @@ void SpoolDispatcher::Admit(std::shared_ptr<Tracked> tracked,
       }
       return;
     }
+    if (tracked->delivery) tracked->delivery_id = tracked->delivery->id;
+    tracked->results.resize(chain.items.size());
+    for (size_t i = 0; i < chain.items.size(); ++i) {
+      tracked->results[i].module = chain.items[i].module_name;
+      bool asked = i < 32 && ((tracked->pending >> i) & 1U);
+      tracked->results[i].status = asked ? ItemStatus::kNotExecuted : ItemStatus::kSkipped;
+    }
     for (uint16_t i = 0; i < size; ++i) {
       if (((tracked->pending >> i) & 1U) == 0) continue;
       PushLocked(tracked, i, executor, touched);
@@ -208,6 +218,7 @@ asio::awaitable<std::shared_ptr<const Delivery>> SpoolDispatcher::Load(
     co_return nullptr;
   }
   tracked->delivery = std::move(built.delivery);
+  tracked->delivery_id = tracked->delivery->id;
   co_return tracked->delivery;
 }
 
@@ -224,16 +235,22 @@ asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
     stopped = tracked->stopped;
   }
   DeadItem failure{item, chain_item.module_name, "failed", 0, {}, {}};
+  ItemResult item_result;
+  item_result.module = chain_item.module_name;
+  item_result.status = ItemStatus::kFailed;
   bool delivered = false;
   if (stopped) {
     failure.status = "cancelled";
     failure.error = std::string(kCancelled);
+    item_result.status = ItemStatus::kCancelled;
+    item_result.error = failure.error;
   } else {
     auto loading = Load(tracked);
     std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
     if (!delivery) {
       std::lock_guard lock(mutex_);
       failure.error = tracked->load_error;
+      item_result.error = failure.error;
     } else {
       ChainRunOptions options;
       options.items = bit;
@@ -246,6 +263,7 @@ asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
       auto running = ChainRunner::Run(shared_chain, delivery, std::move(options));
       ChainResult result = co_await std::move(running);
       const ItemResult& outcome = result.items[item];
+      item_result = outcome;
       delivered = outcome.status == ItemStatus::kDelivered;
       failure.status = std::string(ItemStatusName(outcome.status));
       failure.attempts = outcome.attempts;
@@ -267,6 +285,7 @@ asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
     std::lock_guard lock(mutex_);
     --tracked->active;
     tracked->pending &= ~bit;
+    if (item < tracked->results.size()) tracked->results[item] = std::move(item_result);
     if (!delivered) {
       tracked->dead.push_back(std::move(failure));
       if (!chain.settings.continue_on_error) tracked->stopped = true;
@@ -278,6 +297,8 @@ asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
           if (((tracked->pending >> i) & 1U) == 0) continue;
           tracked->dead.push_back({i, chain.items[i].module_name, "not_executed", 0,
                                    std::string(kNotExecuted), {}});
+          tracked->results[i].status = ItemStatus::kNotExecuted;
+          tracked->results[i].error = std::string(kNotExecuted);
         }
         tracked->pending = 0;
       } else {
@@ -296,11 +317,19 @@ asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
 
 asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) {
   std::vector<DeadItem> dead;
+  ChainResult result;
+  std::string delivery_id;
   {
     std::lock_guard lock(mutex_);
     dead = std::move(tracked->dead);
+    result.items = tracked->results;
+    delivery_id = tracked->delivery_id;
   }
+  result.success = EvaluateSuccess(result.items, tracked->webhook->chain.settings.success);
+  result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - tracked->started);
   const bool failed = !dead.empty();
+  LogChainResult(logger_, tracked->webhook->id, delivery_id, result);
   if (failed) {
     auto loading = Load(tracked);
     std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
@@ -349,16 +378,9 @@ asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) 
       spool_.Finish(tracked->sequence, item.index, ItemFinish::kDeadLettered);
       items += fmt::format("{}{}:{}", items.empty() ? "" : ",", item.module, item.status);
     }
-    logger_.Warn("chain failed; kept in dead letters", {{"webhook", letter.webhook_id},
+    logger_.Warn("kept in dead letters", {{"webhook", letter.webhook_id},
                                                         {"delivery", letter.delivery_id},
                                                         {"items", items}});
-  }
-  if (!failed && logger_.Enabled(LogLevel::kDebug)) {
-    std::lock_guard lock(mutex_);
-    logger_.Debug("chain delivered",
-                  {{"webhook", tracked->webhook->id},
-                   {"delivery", tracked->delivery ? tracked->delivery->id : std::string()},
-                   {"sequence", std::to_string(tracked->sequence)}});
   }
   // Bits the spool knows that this chain did not use (its chain changed since): settled too.
   for (uint16_t i = 0; i < 32; ++i) {

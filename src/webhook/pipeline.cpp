@@ -59,7 +59,7 @@ asio::awaitable<void> RunChainAndLog(std::shared_ptr<const Chain> chain,
   // twice; creating the awaitable in its own statement avoids that (here and elsewhere).
   auto running = ChainRunner::Run(chain, delivery);
   ChainResult result = co_await std::move(running);
-  LogChainResult(*logger, *delivery, result);
+  LogChainResult(*logger, delivery->webhook_id, delivery->id, result);
 }
 
 HttpAnswer Accepted(const std::string& delivery_id) {
@@ -178,7 +178,7 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
     case Acknowledge::kDelivered: {
       auto running = ChainRunner::Run(chain, delivery);
       ChainResult result = co_await std::move(running);
-      LogChainResult(logger_, *delivery, result);
+      LogChainResult(logger_, delivery->webhook_id, delivery->id, result);
       boost::json::object out = result.ToJson();
       out["id"] = delivery->id;
       if (result.success) {
