@@ -2,6 +2,7 @@
 #include "auth/validator.hpp"
 
 #include "auth/authorization.hpp"
+#include "auth/hmac.hpp"
 #include "config/json_reader.hpp"
 
 namespace wg {
@@ -59,6 +60,7 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
       {"authorization", {}, BuildAuthorization},
+      {"hmac", {}, BuildHmac},
   };
   return kinds;
 }

@@ -1,0 +1,557 @@
+#include "auth/hmac.hpp"
+
+#include <fmt/format.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <initializer_list>
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "auth/constant_time.hpp"
+#include "config/json_reader.hpp"
+
+namespace wg {
+namespace {
+
+enum class Provider { kGeneric, kGithub, kGitlab, kShopify, kStripe, kSlack, kStandardWebhooks };
+
+struct ProviderName {
+  std::string_view name;
+  Provider provider;
+};
+
+constexpr std::array<ProviderName, 7> kProviders = {{
+    {"github", Provider::kGithub},
+    {"gitlab", Provider::kGitlab},
+    {"shopify", Provider::kShopify},
+    {"slack", Provider::kSlack},
+    {"standard_webhooks", Provider::kStandardWebhooks},
+    {"stripe", Provider::kStripe},
+    {"svix", Provider::kStandardWebhooks},
+}};
+
+bool IsTimestamped(Provider provider) {
+  return provider == Provider::kStripe || provider == Provider::kSlack ||
+         provider == Provider::kStandardWebhooks;
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsHex(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (HexValue(c) < 0) return false;
+  }
+  return true;
+}
+
+// Raw bytes of a hex string; nullopt unless every character is hex and the length is even.
+std::optional<std::string> DecodeHex(std::string_view text) {
+  if (!IsHex(text) || text.size() % 2 != 0) return std::nullopt;
+  std::string out(text.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<char>(HexValue(text[2 * i]) * 16 + HexValue(text[2 * i + 1]));
+  }
+  return out;
+}
+
+// Standard alphabet; the trailing '=' padding may be present or not.
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  size_t padding = 0;
+  while (!text.empty() && text.back() == '=' && padding < 2) {
+    text.remove_suffix(1);
+    ++padding;
+  }
+  if (text.empty() || text.size() % 4 == 1) return std::nullopt;
+  if (padding > 0 && (text.size() + padding) % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    int value = -1;
+    if (c >= 'A' && c <= 'Z')
+      value = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      value = c - '0' + 52;
+    else if (c == '+')
+      value = 62;
+    else if (c == '/')
+      value = 63;
+    if (value < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<uint32_t>(value);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  return out;
+}
+
+// Whole non-negative integer seconds; nothing else.
+std::optional<int64_t> ParseTimestamp(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+struct MacDeleter {
+  void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+// HMAC of the concatenated parts; empty on an OpenSSL failure (never matches a signature).
+std::string ComputeHmac(const char* digest, std::string_view key,
+                        std::initializer_list<std::string_view> parts) {
+  std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  if (!mac) return {};
+  std::unique_ptr<EVP_MAC_CTX, MacDeleter> ctx(EVP_MAC_CTX_new(mac.get()));
+  if (!ctx) return {};
+  std::array<OSSL_PARAM, 2> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params.data()) != 1) {
+    return {};
+  }
+  for (std::string_view part : parts) {
+    if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
+                       part.size()) != 1) {
+      return {};
+    }
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  size_t length = 0;
+  if (EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1) return {};
+  return std::string(reinterpret_cast<const char*>(out.data()), length);
+}
+
+bool VerifyEd25519(std::string_view public_key, std::string_view signature,
+                   std::string_view message) {
+  std::unique_ptr<EVP_PKEY, MacDeleter> key(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
+      public_key.size()));
+  if (!key) return false;
+  std::unique_ptr<EVP_MD_CTX, MacDeleter> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
+    return false;
+  }
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
+                          message.size()) == 1;
+}
+
+// Same length (public: the digest size) and same bytes, compared in constant time.
+bool SameBytes(std::string_view a, std::string_view b) {
+  return !a.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+AuthFailure Fail(std::string message, std::string reason) {
+  return AuthFailure{401, std::move(message), std::move(reason), {}};
+}
+
+struct HmacSettings {
+  Provider provider = Provider::kGeneric;
+  std::string header = "X-HMAC-Signature";  // as configured, for messages
+  std::string algorithm = "sha256";         // lower case
+  const char* digest = "SHA256";            // OpenSSL's name
+  std::vector<std::string> secrets;         // HMAC keys (decoded for standard webhooks)
+  std::vector<std::string> public_keys;     // raw ed25519 keys (standard webhooks v1a)
+  int64_t tolerance = 300;
+};
+
+class HmacValidator final : public Validator {
+ public:
+  explicit HmacValidator(HmacSettings settings)
+      : settings_(std::move(settings)), header_lower_(Lower(settings_.header)) {}
+
+  // The head stage checks everything but the signature itself, so a request with a missing
+  // header or a stale timestamp is refused before its body is read.
+  std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
+    return Check(request, std::nullopt);
+  }
+  bool NeedsBody() const override { return settings_.provider != Provider::kGitlab; }
+  std::optional<AuthFailure> CheckBody(const AuthRequest& request,
+                                       std::string_view body) const override {
+    return Check(request, body);
+  }
+
+ private:
+  std::optional<AuthFailure> Check(const AuthRequest& request,
+                                   std::optional<std::string_view> body) const {
+    switch (settings_.provider) {
+      case Provider::kGeneric:
+      case Provider::kGithub:
+        return CheckHex(request, body);
+      case Provider::kGitlab:
+        return CheckGitlab(request);
+      case Provider::kShopify:
+        return CheckShopify(request, body);
+      case Provider::kStripe:
+        return CheckStripe(request, body);
+      case Provider::kSlack:
+        return CheckSlack(request, body);
+      case Provider::kStandardWebhooks:
+        return CheckStandardWebhooks(request, body);
+    }
+    return Fail("Invalid HMAC signature", "hmac_unknown_provider");
+  }
+
+  // Present and not empty, else "Missing <name> header".
+  static std::variant<std::string_view, AuthFailure> Require(const AuthRequest& request,
+                                                             std::string_view lower_name,
+                                                             std::string_view shown_name) {
+    const std::string* value = request.FindHeader(lower_name);
+    if (value == nullptr || Trim(*value).empty()) {
+      return Fail(fmt::format("Missing {} header", shown_name), "hmac_missing_header");
+    }
+    return Trim(*value);
+  }
+
+  std::optional<AuthFailure> CheckTimestamp(const AuthRequest& request, int64_t timestamp) const {
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(request.now.time_since_epoch()).count();
+    if (now - timestamp > settings_.tolerance) {
+      return Fail(
+          fmt::format("Webhook timestamp too old (tolerance: {} seconds)", settings_.tolerance),
+          "hmac_timestamp_too_old");
+    }
+    if (timestamp - now > settings_.tolerance) {
+      return Fail(
+          fmt::format("Webhook timestamp too new (tolerance: {} seconds)", settings_.tolerance),
+          "hmac_timestamp_too_new");
+    }
+    return std::nullopt;
+  }
+
+  bool AnySecretSigns(std::string_view signature,
+                      std::initializer_list<std::string_view> parts) const {
+    bool matched = false;
+    for (const auto& secret : settings_.secrets) {
+      matched |= SameBytes(ComputeHmac(settings_.digest, secret, parts), signature);
+    }
+    return matched;
+  }
+
+  static AuthFailure Mismatch() { return Fail("Invalid HMAC signature", "hmac_mismatch"); }
+
+  std::optional<AuthFailure> CheckHex(const AuthRequest& request,
+                                      std::optional<std::string_view> body) const {
+    auto header = Require(request, header_lower_, settings_.header);
+    if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
+    std::string_view signature = std::get<std::string_view>(header);
+    if (auto equals = signature.find('='); equals != std::string_view::npos) {
+      if (Lower(signature.substr(0, equals)) != settings_.algorithm) {
+        return Fail("Invalid HMAC signature", "hmac_algorithm_mismatch");
+      }
+      signature.remove_prefix(equals + 1);
+    }
+    if (!IsHex(signature)) {
+      return Fail("Invalid HMAC signature format (must be hexadecimal)", "hmac_format");
+    }
+    if (!body) return std::nullopt;
+    auto bytes = DecodeHex(signature);
+    if (!bytes || !AnySecretSigns(*bytes, {*body})) return Mismatch();
+    return std::nullopt;
+  }
+
+  std::optional<AuthFailure> CheckGitlab(const AuthRequest& request) const {
+    auto header = Require(request, "x-gitlab-token", "X-Gitlab-Token");
+    if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
+    bool matched = false;
+    for (const auto& secret : settings_.secrets) {
+      matched |= ConstantTimeEquals(std::get<std::string_view>(header), secret);
+    }
+    if (!matched) return Fail("Invalid GitLab token", "gitlab_token_mismatch");
+    return std::nullopt;
+  }
+
+  std::optional<AuthFailure> CheckShopify(const AuthRequest& request,
+                                          std::optional<std::string_view> body) const {
+    auto header = Require(request, "x-shopify-hmac-sha256", "X-Shopify-Hmac-Sha256");
+    if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
+    auto bytes = DecodeBase64(std::get<std::string_view>(header));
+    if (!bytes) return Fail("Invalid HMAC signature format (must be base64)", "hmac_format");
+    if (!body) return std::nullopt;
+    if (!AnySecretSigns(*bytes, {*body})) return Mismatch();
+    return std::nullopt;
+  }
+
+  std::optional<AuthFailure> CheckStripe(const AuthRequest& request,
+                                         std::optional<std::string_view> body) const {
+    auto header = Require(request, "stripe-signature", "Stripe-Signature");
+    if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
+    std::string_view rest = std::get<std::string_view>(header);
+    std::optional<std::string_view> timestamp_text;
+    std::vector<std::string_view> signatures;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = Trim(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      size_t equals = item.find('=');
+      if (equals == std::string_view::npos) continue;
+      std::string_view key = item.substr(0, equals);
+      if (key == "t") timestamp_text = item.substr(equals + 1);
+      if (key == "v1") signatures.push_back(item.substr(equals + 1));
+    }
+    std::optional<int64_t> timestamp;
+    if (timestamp_text) timestamp = ParseTimestamp(*timestamp_text);
+    if (!timestamp || signatures.empty()) {
+      return Fail("Invalid Stripe-Signature header format (expected t=<timestamp>,v1=<hex>)",
+                  "hmac_format");
+    }
+    if (auto failure = CheckTimestamp(request, *timestamp)) return failure;
+    if (!body) return std::nullopt;
+    for (std::string_view signature : signatures) {
+      auto bytes = DecodeHex(signature);
+      if (bytes && AnySecretSigns(*bytes, {*timestamp_text, ".", *body})) return std::nullopt;
+    }
+    return Mismatch();
+  }
+
+  std::optional<AuthFailure> CheckSlack(const AuthRequest& request,
+                                        std::optional<std::string_view> body) const {
+    auto header = Require(request, "x-slack-signature", "X-Slack-Signature");
+    if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
+    auto timestamp_header =
+        Require(request, "x-slack-request-timestamp", "X-Slack-Request-Timestamp");
+    if (auto* failure = std::get_if<AuthFailure>(&timestamp_header)) return std::move(*failure);
+    std::string_view timestamp_text = std::get<std::string_view>(timestamp_header);
+    auto timestamp = ParseTimestamp(timestamp_text);
+    if (!timestamp) {
+      return Fail("Invalid X-Slack-Request-Timestamp header (must be Unix seconds)", "hmac_format");
+    }
+    std::string_view signature = std::get<std::string_view>(header);
+    if (!signature.starts_with("v0=") || !IsHex(signature.substr(3))) {
+      return Fail("Invalid HMAC signature format (must be v0=<hex>)", "hmac_format");
+    }
+    if (auto failure = CheckTimestamp(request, *timestamp)) return failure;
+    if (!body) return std::nullopt;
+    auto bytes = DecodeHex(signature.substr(3));
+    if (!bytes || !AnySecretSigns(*bytes, {"v0:", timestamp_text, ":", *body})) {
+      return Mismatch();
+    }
+    return std::nullopt;
+  }
+
+  std::optional<AuthFailure> CheckStandardWebhooks(const AuthRequest& request,
+                                                   std::optional<std::string_view> body) const {
+    // The webhook-* names of the spec, else Svix's own svix-* names.
+    std::string_view prefix = "webhook-";
+    if (request.FindHeader("webhook-id") == nullptr && request.FindHeader("svix-id") != nullptr) {
+      prefix = "svix-";
+    }
+    const std::string id_name = fmt::format("{}id", prefix);
+    const std::string timestamp_name = fmt::format("{}timestamp", prefix);
+    const std::string signature_name = fmt::format("{}signature", prefix);
+    auto id = Require(request, id_name, id_name);
+    if (auto* failure = std::get_if<AuthFailure>(&id)) return std::move(*failure);
+    auto timestamp_header = Require(request, timestamp_name, timestamp_name);
+    if (auto* failure = std::get_if<AuthFailure>(&timestamp_header)) return std::move(*failure);
+    auto signature_header = Require(request, signature_name, signature_name);
+    if (auto* failure = std::get_if<AuthFailure>(&signature_header)) return std::move(*failure);
+    std::string_view timestamp_text = std::get<std::string_view>(timestamp_header);
+    auto timestamp = ParseTimestamp(timestamp_text);
+    if (!timestamp) {
+      return Fail(fmt::format("Invalid {} header (must be Unix seconds)", timestamp_name),
+                  "hmac_format");
+    }
+    if (auto failure = CheckTimestamp(request, *timestamp)) return failure;
+    if (!body) return std::nullopt;
+
+    std::string_view id_text = std::get<std::string_view>(id);
+    std::string signed_content;  // only for v1a: ed25519 signs one contiguous message
+    std::string_view rest = std::get<std::string_view>(signature_header);
+    while (!rest.empty()) {
+      size_t space = rest.find(' ');
+      std::string_view entry = rest.substr(0, space);
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      size_t comma = entry.find(',');
+      if (comma == std::string_view::npos) continue;
+      std::string_view version = entry.substr(0, comma);
+      auto bytes = DecodeBase64(entry.substr(comma + 1));
+      if (!bytes) continue;
+      if (version == "v1") {
+        if (AnySecretSigns(*bytes, {id_text, ".", timestamp_text, ".", *body})) {
+          return std::nullopt;
+        }
+      } else if (version == "v1a" && !settings_.public_keys.empty()) {
+        if (signed_content.empty()) {
+          signed_content = fmt::format("{}.{}.{}", id_text, timestamp_text, *body);
+        }
+        for (const auto& key : settings_.public_keys) {
+          if (VerifyEd25519(key, *bytes, signed_content)) return std::nullopt;
+        }
+      }
+      // Unknown versions are skipped, as the spec asks.
+    }
+    return Mismatch();
+  }
+
+  HmacSettings settings_;
+  std::string header_lower_;
+};
+
+// One configured secret; for standard webhooks "whsec_<base64>" (decoded) or "whpk_<base64>".
+void AddSecret(HmacSettings& settings, const std::string& secret, const std::string& path,
+               ConfigErrors& errors) {
+  if (secret.empty()) {
+    errors.Add(path, "HMAC secret not configured (empty)");
+    return;
+  }
+  if (settings.provider != Provider::kStandardWebhooks) {
+    settings.secrets.push_back(secret);
+    return;
+  }
+  std::string_view text = secret;
+  if (text.starts_with("whpk_")) {
+    auto key = DecodeBase64(text.substr(5));
+    if (!key || key->size() != 32) {
+      errors.Add(path, "a whpk_ public key must be whpk_ + the base64 of 32 bytes (ed25519)");
+      return;
+    }
+    settings.public_keys.push_back(std::move(*key));
+    return;
+  }
+  if (text.starts_with("whsk_")) {
+    errors.Add(path, "whsk_ is the sender's private key; configure its whpk_ public key instead");
+    return;
+  }
+  if (text.starts_with("whsec_")) text.remove_prefix(6);
+  auto key = DecodeBase64(text);
+  if (!key || key->empty()) {
+    errors.Add(path, "must be whsec_ followed by base64 (the secret Standard Webhooks/Svix show)");
+    return;
+  }
+  settings.secrets.push_back(std::move(*key));
+}
+
+}  // namespace
+
+std::shared_ptr<const Validator> BuildHmac(const boost::json::object& webhook,
+                                           const std::string& webhook_path, ConfigErrors& errors) {
+  const std::string path = JoinPath(webhook_path, "hmac");
+  const boost::json::value& value = webhook.at("hmac");
+  if (!value.is_object()) {
+    errors.Add(path, fmt::format("must be an object, got {}", JsonKindName(value)));
+    return nullptr;
+  }
+  const size_t errors_before = errors.size();
+  ObjectReader reader(value.get_object(), path, errors);
+  HmacSettings settings;
+
+  const bool has_provider = reader.Has("provider");
+  if (auto provider = reader.String("provider")) {
+    const std::string name = Lower(*provider);
+    bool known = false;
+    for (const auto& entry : kProviders) {
+      if (entry.name == name) {
+        settings.provider = entry.provider;
+        known = true;
+      }
+    }
+    if (!known) {
+      errors.Add(reader.PathOf("provider"),
+                 fmt::format("unknown HMAC provider \"{}\" (supported: github, gitlab, shopify, "
+                             "slack, standard_webhooks, stripe, svix)",
+                             *provider));
+    }
+  }
+
+  if (auto header = reader.String("header")) {
+    if (has_provider) {
+      errors.Add(reader.PathOf("header"), "only without \"provider\" (the provider fixes it)");
+    } else if (header->empty()) {
+      errors.Add(reader.PathOf("header"), "must not be empty");
+    } else {
+      settings.header = *header;
+    }
+  }
+  if (settings.provider == Provider::kGithub) settings.header = "X-Hub-Signature-256";
+
+  if (auto algorithm = reader.String("algorithm")) {
+    const std::string name = Lower(*algorithm);
+    if (has_provider) {
+      errors.Add(reader.PathOf("algorithm"), "only without \"provider\" (the provider fixes it)");
+    } else if (name == "sha256") {
+      settings.algorithm = name;
+      settings.digest = "SHA256";
+    } else if (name == "sha1") {
+      settings.algorithm = name;
+      settings.digest = "SHA1";
+    } else if (name == "sha512") {
+      settings.algorithm = name;
+      settings.digest = "SHA512";
+    } else {
+      errors.Add(reader.PathOf("algorithm"),
+                 fmt::format("Unsupported HMAC algorithm: {} (supported: sha256, sha1, sha512)",
+                             *algorithm));
+    }
+  }
+
+  if (reader.Has("tolerance")) {
+    settings.tolerance = reader.Integer("tolerance", 300, 1, int64_t{7} * 24 * 3600);
+    if (has_provider && !IsTimestamped(settings.provider)) {
+      errors.Add(reader.PathOf("tolerance"),
+                 "only for the timestamped providers (stripe, slack, standard_webhooks, svix)");
+    } else if (!has_provider) {
+      errors.Add(reader.PathOf("tolerance"),
+                 "only with a timestamped \"provider\" (stripe, slack, standard_webhooks, svix)");
+    }
+  }
+
+  const bool has_secret = reader.Has("secret");
+  const bool has_secrets = reader.Has("secrets");
+  if (auto secret = reader.String("secret")) {
+    AddSecret(settings, *secret, reader.PathOf("secret"), errors);
+  }
+  if (auto secrets = reader.StringList("secrets")) {
+    if (secrets->empty()) errors.Add(reader.PathOf("secrets"), "must list at least one secret");
+    for (size_t i = 0; i < secrets->size(); ++i) {
+      AddSecret(settings, (*secrets)[i], JoinPath(reader.PathOf("secrets"), i), errors);
+    }
+  }
+  if (!has_secret && !has_secrets) {
+    errors.Add(reader.PathOf("secret"),
+               "HMAC secret not configured (set \"secret\" or \"secrets\")");
+  }
+  reader.RejectUnknownKeys("hmac");
+
+  if (errors.size() != errors_before) return nullptr;
+  return std::make_shared<HmacValidator>(std::move(settings));
+}
+
+}  // namespace wg
