@@ -2,6 +2,10 @@
 #include "auth/validator.hpp"
 
 #include "auth/authorization.hpp"
+#include "auth/basic_auth.hpp"
+#include "auth/header_auth.hpp"
+#include "auth/ip_whitelist.hpp"
+#include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
 namespace wg {
@@ -58,7 +62,12 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // Order of the Python project: rate_limit, recaptcha, basic_auth, digest_auth, jwt, oauth1,
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
+      {"basic_auth", {}, BuildBasicAuth},
       {"authorization", {}, BuildAuthorization},
+      // hmac goes here (after authorization, before ip_whitelist).
+      {"ip_whitelist", {"trusted_proxies"}, BuildIpWhitelist},
+      {"query_auth", {}, BuildQueryAuth},
+      {"header_auth", {}, BuildHeaderAuth},
   };
   return kinds;
 }
