@@ -2,7 +2,11 @@
 #include "auth/validator.hpp"
 
 #include "auth/authorization.hpp"
+#include "auth/basic_auth.hpp"
+#include "auth/header_auth.hpp"
 #include "auth/hmac.hpp"
+#include "auth/ip_whitelist.hpp"
+#include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
 namespace wg {
@@ -59,8 +63,12 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // Order of the Python project: rate_limit, recaptcha, basic_auth, digest_auth, jwt, oauth1,
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
+      {"basic_auth", {}, BuildBasicAuth},
       {"authorization", {}, BuildAuthorization},
       {"hmac", {}, BuildHmac},
+      {"ip_whitelist", {"trusted_proxies"}, BuildIpWhitelist},
+      {"query_auth", {}, BuildQueryAuth},
+      {"header_auth", {}, BuildHeaderAuth},
   };
   return kinds;
 }
