@@ -147,7 +147,8 @@ asio::awaitable<HttpAnswer> AdminApi::Handle(AdminRequest request) const {
   co_return co_await std::move(handling);
 }
 
-asio::awaitable<HttpAnswer> AdminApi::List(AdminRequest request) const {
+asio::awaitable<std::variant<HttpAnswer, std::vector<DeadLetter>>> AdminApi::Matching(
+    AdminRequest request) const {
   auto filter = FilterFrom(request.query);
   if (auto* error = std::get_if<HttpAnswer>(&filter)) co_return std::move(*error);
   DeadLetterStore* store = dead_letters_;
@@ -155,6 +156,14 @@ asio::awaitable<HttpAnswer> AdminApi::List(AdminRequest request) const {
     return store->List(filter);
   });
   std::vector<DeadLetter> letters = co_await std::move(listing);
+  co_return letters;
+}
+
+asio::awaitable<HttpAnswer> AdminApi::List(AdminRequest request) const {
+  auto matching = Matching(std::move(request));
+  auto found = co_await std::move(matching);
+  if (auto* error = std::get_if<HttpAnswer>(&found)) co_return std::move(*error);
+  const auto& letters = std::get<std::vector<DeadLetter>>(found);
   json::array list;
   for (const auto& letter : letters) list.push_back(Summary(letter));
   json::object out{{"count", list.size()}, {"dead_letters", std::move(list)}};
@@ -190,13 +199,10 @@ asio::awaitable<HttpAnswer> AdminApi::ReplayOne(std::string id) const {
 }
 
 asio::awaitable<HttpAnswer> AdminApi::ReplayMany(AdminRequest request) const {
-  auto filter = FilterFrom(request.query);
-  if (auto* error = std::get_if<HttpAnswer>(&filter)) co_return std::move(*error);
-  DeadLetterStore* store = dead_letters_;
-  auto listing = RunBlocking(blocking_pool_, [store, filter = std::get<DeadLetterFilter>(filter)] {
-    return store->List(filter);
-  });
-  std::vector<DeadLetter> letters = co_await std::move(listing);
+  auto matching = Matching(std::move(request));
+  auto found = co_await std::move(matching);
+  if (auto* error = std::get_if<HttpAnswer>(&found)) co_return std::move(*error);
+  auto& letters = std::get<std::vector<DeadLetter>>(found);
   json::array replayed;
   json::array failed;
   for (auto& letter : letters) {

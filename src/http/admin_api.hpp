@@ -22,15 +22,15 @@
 #include "auth/authorization.hpp"
 #include "http/response.hpp"
 #include "modules/module.hpp"
+#include "spool/dead_letters.hpp"
 
 namespace wg {
 
 class ConfigHolder;
-class DeadLetterStore;
 class Logger;
 class Spool;
 class SpoolDispatcher;
-struct DeadLetter;
+
 
 struct AdminRequest {
   boost::beast::http::verb method;
@@ -54,6 +54,9 @@ class AdminApi {
   boost::asio::awaitable<HttpAnswer> Handle(AdminRequest request) const;
 
  private:
+  // The dead letters the query's filter selects, or the 400 for a bad filter.
+  boost::asio::awaitable<std::variant<HttpAnswer, std::vector<DeadLetter>>> Matching(
+      AdminRequest request) const;
   boost::asio::awaitable<HttpAnswer> List(AdminRequest request) const;
   boost::asio::awaitable<HttpAnswer> Show(std::string id) const;
   boost::asio::awaitable<HttpAnswer> Delete(std::string id) const;
