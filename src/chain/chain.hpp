@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,5 +33,10 @@ struct Chain {
   std::vector<ChainItem> items;
   ChainSettings settings;
 };
+
+// The bit mask with one bit per chain item (bit i = item i), as the spool records pending items.
+inline uint32_t AllItemsMask(size_t count) {
+  return count >= 32 ? ~uint32_t{0} : (uint32_t{1} << count) - 1;
+}
 
 }  // namespace wg

@@ -18,8 +18,16 @@ namespace wg {
 namespace asio = boost::asio;
 namespace {
 
-uint32_t AllItems(size_t count) {
-  return count >= 32 ? ~uint32_t{0} : (uint32_t{1} << count) - 1;
+// A dead letter with the request of a spooled record (its items are added by the caller).
+DeadLetter LetterFrom(AcceptedRecord record) {
+  DeadLetter letter;
+  letter.delivery_id = std::move(record.delivery_id);
+  letter.webhook_id = std::move(record.webhook_id);
+  letter.received_at_us = record.received_at_us;
+  letter.chain_fingerprint = record.chain_fingerprint;
+  letter.headers = std::move(record.headers);
+  letter.body = std::move(record.body);
+  return letter;
 }
 
 constexpr std::string_view kCancelled =
@@ -106,7 +114,7 @@ void SpoolDispatcher::Enqueue(UnfinishedRecord record, asio::any_io_executor exe
     // once rather than possibly never); the old numbers are settled when it is done.
     logger_.Warn("the chain changed since this webhook was accepted; running all of its items",
                  {{"webhook", record.webhook_id}, {"sequence", std::to_string(record.sequence)}});
-    tracked->pending = AllItems(webhook->chain.items.size());
+    tracked->pending = AllItemsMask(webhook->chain.items.size());
   }
   tracked->webhook = std::move(webhook);
   Admit(std::move(tracked), executor);
@@ -126,7 +134,7 @@ void SpoolDispatcher::Admit(std::shared_ptr<Tracked> tracked,
     std::lock_guard lock(mutex_);
     const auto& chain = tracked->webhook->chain;
     const size_t size = std::min<size_t>(chain.items.size(), 32);
-    tracked->pending &= AllItems(size);
+    tracked->pending &= AllItemsMask(size);
     if (tracked->pending == 0) {
       // Nothing this chain can run (the spool's bits are beyond it): settle the record.
       for (uint16_t i = 0; i < 32; ++i) {
@@ -352,11 +360,7 @@ asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) 
                       {{"sequence", std::to_string(tracked->sequence)}});
         co_return;
       }
-      letter.delivery_id = record->delivery_id;
-      letter.webhook_id = record->webhook_id;
-      letter.received_at_us = record->received_at_us;
-      letter.headers = std::move(record->headers);
-      letter.body = std::move(record->body);
+      letter = LetterFrom(std::move(*record));
     }
     letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
     letter.chain_fingerprint = ChainFingerprint(tracked->webhook->chain);
@@ -401,14 +405,8 @@ asio::awaitable<void> SpoolDispatcher::DeadLetterUnloadable(UnfinishedRecord unf
                   {{"sequence", std::to_string(unfinished.sequence)}});
     co_return;
   }
-  DeadLetter letter;
-  letter.delivery_id = record->delivery_id;
-  letter.webhook_id = record->webhook_id;
-  letter.received_at_us = record->received_at_us;
+  DeadLetter letter = LetterFrom(std::move(*record));
   letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
-  letter.chain_fingerprint = record->chain_fingerprint;
-  letter.headers = std::move(record->headers);
-  letter.body = std::move(record->body);
   for (uint16_t i = 0; i < 32; ++i) {
     if ((unfinished.pending_items >> i) & 1U) letter.items.push_back({i, "", "failed", 0, error, {}});
   }

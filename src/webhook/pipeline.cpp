@@ -72,10 +72,6 @@ HttpAnswer Busy(std::string detail) {
   return answer;
 }
 
-uint32_t AllItems(size_t count) {
-  return count >= 32 ? ~uint32_t{0} : (uint32_t{1} << count) - 1;
-}
-
 }  // namespace
 
 const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name) {
@@ -201,7 +197,7 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
   record.received_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
                               received_at.time_since_epoch()).count();
   record.chain_fingerprint = ChainFingerprint(webhook.chain);
-  record.pending_items = AllItems(webhook.chain.items.size());
+  record.pending_items = AllItemsMask(webhook.chain.items.size());
   record.headers = delivery->headers;
   record.body = delivery->body;
   auto appending = spool_->Append(std::move(record));
@@ -209,7 +205,7 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
   switch (appended.status) {
     case AppendResult::Status::kOk:
       dispatcher_->Start(admission.webhook, delivery, appended.sequence, appended.location,
-                         AllItems(webhook.chain.items.size()), executor);
+                         AllItemsMask(webhook.chain.items.size()), executor);
       co_return Accepted(delivery->id);
     case AppendResult::Status::kFull:
       co_return Busy("Server busy: spool is full, retry later");
