@@ -102,7 +102,14 @@ class Proxy:
     def start(self):
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
+        for attempt in range(50):
+            try:
+                self.listener.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
         self.listener.listen(16)
         threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 
@@ -132,6 +139,12 @@ class Proxy:
                 pass
 
     def cut(self):
+        # close() alone does not wake a thread blocked in accept() on Linux: the socket would
+        # stay listening (and accept the gateway's next attempt) until then. shutdown() does.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         with self.lock:
             for s in self.sockets:
