@@ -30,8 +30,9 @@ AcceptedRecord Record(int n) {
   return record;
 }
 
-std::unique_ptr<Spool> OpenSpool(Logger& logger) {
-  auto opened = Spool::Open(SpoolOptions{kDirectory, uint64_t{8} << 30, uint64_t{64} << 20}, logger);
+std::unique_ptr<Spool> OpenSpool(Logger& logger, bool zero_fill_ahead = true) {
+  auto opened = Spool::Open(
+      SpoolOptions{kDirectory, uint64_t{8} << 30, uint64_t{64} << 20, zero_fill_ahead}, logger);
   if (auto* error = std::get_if<std::string>(&opened)) {
     fprintf(stderr, "%s\n", error->c_str());
     std::abort();
@@ -39,11 +40,12 @@ std::unique_ptr<Spool> OpenSpool(Logger& logger) {
   return std::move(std::get<std::unique_ptr<Spool>>(opened));
 }
 
-// state.range(0) appends wait at once, like that many concurrent requests.
+// state.range(0) appends wait at once, like that many concurrent requests; state.range(1) is
+// whether segments are zero-filled ahead of the writer (the default) or grow with each write.
 void BM_AppendDurably(benchmark::State& state) {
   fs::remove_all(kDirectory);
   Logger logger(LogLevel::kError, LogFormat::kText);
-  auto spool = OpenSpool(logger);
+  auto spool = OpenSpool(logger, state.range(1) != 0);
   const int concurrent = static_cast<int>(state.range(0));
   int n = 0;
   for (auto _ : state) {
@@ -57,10 +59,15 @@ void BM_AppendDurably(benchmark::State& state) {
   SpoolStats stats = spool->Stats();
   state.counters["records_per_fsync"] =
       static_cast<double>(stats.appended) / static_cast<double>(std::max<uint64_t>(1, stats.fsyncs));
+  state.counters["in_place"] =
+      static_cast<double>(stats.fsyncs_in_place) / static_cast<double>(std::max<uint64_t>(1, stats.fsyncs));
   spool.reset();
   fs::remove_all(kDirectory);
 }
-BENCHMARK(BM_AppendDurably)->Arg(1)->Arg(16)->Arg(64)->Arg(256)->UseRealTime();
+BENCHMARK(BM_AppendDurably)
+    ->ArgsProduct({{1, 16, 64, 256}, {0, 1}})
+    ->ArgNames({"concurrent", "zero_fill"})
+    ->UseRealTime();
 
 // A restart with state.range(0) unfinished webhooks of ~1 KiB in the spool.
 void BM_Recover(benchmark::State& state) {

@@ -63,7 +63,8 @@ HttpAnswer Router::Health() const {
                               {"segments", stats.segments},
                               {"unfinished", stats.unfinished},
                               {"appended", stats.appended},
-                              {"fsyncs", stats.fsyncs}};
+                              {"fsyncs", stats.fsyncs},
+                              {"fsyncs_in_place", stats.fsyncs_in_place}};
     if (dispatcher_) {
       spool["running"] = dispatcher_->Running();
       spool["waiting"] = dispatcher_->Waiting();

@@ -107,6 +107,11 @@ std::variant<std::string, std::unique_ptr<Spool>> Spool::Open(SpoolOptions optio
   }
   std::unique_ptr<Spool> spool(new Spool(std::move(options), logger, lock_fd));
   if (auto error = spool->Recover()) return *error;
+  if (spool->options_.zero_fill_ahead) {
+    uint64_t segment_bytes = spool->options_.segment_bytes;
+    uint64_t chunk = std::clamp<uint64_t>(segment_bytes / 8, 256 << 10, 4 << 20);
+    spool->zero_filler_ = std::make_unique<ZeroFiller>(chunk, 2 * chunk, segment_bytes);
+  }
   if (auto error = spool->OpenNewSegment()) return *error;
   spool->DeleteUnneededSegments();
   spool->writer_ = std::thread([raw = spool.get()] { raw->Run(); });
@@ -151,6 +156,11 @@ std::optional<std::string> Spool::Recover() {
     size_t pos = 0;
     while (pos < view.size()) {
       DecodedFrame frame = DecodeFrame(view.substr(pos));
+      if (frame.status != DecodedFrame::Status::kOk &&
+          view.find_first_not_of('\0', pos) == std::string_view::npos) {
+        data.resize(pos);  // the zeros written ahead of the writer (ZeroFiller): the clean end
+        break;
+      }
       if (frame.status != DecodedFrame::Status::kOk) {
         auto next = NextGoodFrame(view, pos + 1);
         size_t end = next ? *next : view.size();
@@ -215,13 +225,14 @@ std::vector<UnfinishedRecord> Spool::TakeUnfinished() { return std::move(unfinis
 std::optional<std::string> Spool::OpenNewSegment() {
   uint64_t segment = active_segment_ + 1;  // 0 before the first segment
   fs::path path = SegmentPath(segment);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return fmt::format("cannot create {}: {}", path.string(), ErrnoText(errno));
   SyncDirectory(options_.directory);
   if (active_fd_ >= 0) ::close(active_fd_);
   active_fd_ = fd;
   active_segment_ = segment;
   active_size_ = 0;
+  if (zero_filler_) zero_filler_->Switch(fd, 0);
   segment_sizes_[segment] = 0;
   std::lock_guard lock(mutex_);
   stats_.segments = segment_sizes_.size();
@@ -371,14 +382,20 @@ void Spool::Run() {
     }
 
     std::string failure = broken_ ? broken_reason_ : std::string();
+    bool in_place = false;
     if (failure.empty() && !batch.empty()) {
-      if (int error = WriteAll(active_fd_, batch.data(), batch.size())) {
+      if (zero_filler_) {
+        in_place = zero_filler_->BeforeWrite(active_size_, active_size_ + batch.size());
+      }
+      if (int error = PwriteAll(active_fd_, batch.data(), batch.size(),
+                                static_cast<off_t>(active_size_))) {
         failure = fmt::format("spool write failed: {}", ErrnoText(error));
         // Cut back whatever part was written, so the segment ends on a whole frame.
         if (::ftruncate(active_fd_, static_cast<off_t>(active_size_)) != 0) {
           broken_ = true;
           broken_reason_ = failure;
         }
+        if (zero_filler_) zero_filler_->Switch(active_fd_, active_size_);
       } else if (!appends.empty() && ::fdatasync(active_fd_) != 0) {
         // After a failed fsync the kernel may have dropped the dirty pages: nothing written
         // since can be trusted, so stop acknowledging until an operator restarts us.
@@ -404,7 +421,10 @@ void Spool::Run() {
         writing_bytes_ = 0;
         stats_.bytes += batch.size();
         stats_.appended += appends.size();
-        if (!appends.empty()) ++stats_.fsyncs;
+        if (!appends.empty()) {
+          ++stats_.fsyncs;
+          if (in_place) ++stats_.fsyncs_in_place;
+        }
         stats_.unfinished = live_.size();
       }
       if (!written_finishes.empty()) DeleteUnneededSegments();

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "spool/spool_record.hpp"
+#include "spool/zero_filler.hpp"
 
 namespace wg {
 
@@ -37,6 +38,7 @@ struct SpoolOptions {
   std::filesystem::path directory = "data/spool";
   uint64_t max_bytes = uint64_t{1} << 30;      // beyond this, new webhooks get 503
   uint64_t segment_bytes = uint64_t{64} << 20;  // a new segment file starts after this size
+  bool zero_fill_ahead = true;  // see ZeroFiller; off only to measure what it is worth
 };
 
 struct SpoolLocation {
@@ -76,6 +78,7 @@ struct SpoolStats {
   size_t unfinished = 0;  // accepted webhooks with items still to run
   uint64_t appended = 0;  // accepted records written since start
   uint64_t fsyncs = 0;    // group commits since start
+  uint64_t fsyncs_in_place = 0;  // of which wrote only over zero-filled space (no size change)
 };
 
 class Spool {
@@ -144,6 +147,7 @@ class Spool {
   uint64_t next_sequence_ = 1;
   SpoolStats stats_;
   std::thread writer_;
+  std::unique_ptr<ZeroFiller> zero_filler_;
 
   // Owned by the writer thread (and by Recover before it starts).
   int active_fd_ = -1;

@@ -5,8 +5,10 @@
 
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "observability/logger.hpp"
 #include "test_support.hpp"
@@ -136,21 +138,46 @@ TEST_F(SpoolTest, FinishedSegmentsAreDeleted) {
 }
 
 TEST_F(SpoolTest, ATornTailIsCutAndTheRestRecovered) {
+  AppendResult last;
   {
     auto spool = Open();
     ASSERT_TRUE(spool);
-    for (int i = 0; i < 3; ++i) Append(*spool, Record(i));
+    for (int i = 0; i < 3; ++i) last = Append(*spool, Record(i));
   }
   auto segments = Segments();
   ASSERT_EQ(segments.size(), 1u);
-  auto size = fs::file_size(segments[0]);
+  auto size = last.location.offset + last.location.length;
   fs::resize_file(segments[0], size - 5);  // the last record's write was cut short
   auto spool = Open();
   ASSERT_TRUE(spool);
   EXPECT_EQ(spool->recovery().records, 2u);
   EXPECT_GT(spool->recovery().skipped_bytes, 0u);
   EXPECT_EQ(spool->TakeUnfinished().size(), 2u);
-  EXPECT_LT(fs::file_size(segments[0]), size - 5) << "the torn frame is truncated away";
+  EXPECT_EQ(fs::file_size(segments[0]), last.location.offset) << "the torn frame is truncated away";
+}
+
+TEST_F(SpoolTest, SegmentsAreZeroFilledAheadAndTheZerosAreTheCleanEnd) {
+  AppendResult last;
+  {
+    auto spool = Open(1 << 30, 8 << 20);
+    ASSERT_TRUE(spool);
+    // The zero filler runs beside the writer; once it has caught up, a group commit writes
+    // over synced zeros and changes no file size.
+    int appended = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (spool->Stats().fsyncs_in_place == 0 && std::chrono::steady_clock::now() < deadline) {
+      last = Append(*spool, Record(appended++));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_GT(spool->Stats().fsyncs_in_place, 0u);
+    EXPECT_GT(fs::file_size(Segments()[0]), last.location.offset + last.location.length);
+    spool.reset();
+    auto reopened = Open(1 << 30, 8 << 20);
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ(reopened->recovery().records, static_cast<size_t>(appended));
+    EXPECT_EQ(reopened->recovery().skipped_bytes, 0u) << "zeros after the data are not damage";
+    EXPECT_EQ(reopened->TakeUnfinished().size(), static_cast<size_t>(appended));
+  }
 }
 
 TEST_F(SpoolTest, ADamagedRecordIsSkippedAndTheOnesAfterItKept) {
