@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <optional>
+
 #include "observability/logger.hpp"
 
 namespace wg {
@@ -16,6 +18,10 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr uint64_t kMaxAdminBodyBytes = 64 * 1024;
+// What a connection may hold unparsed: bounds a chunk-size line with a huge extension (the
+// body itself goes from the buffer into the request as it is parsed).
+constexpr size_t kMaxReadBufferBytes = 256 * 1024;
+constexpr size_t kMaxChunkExtensionBytes = 1024;
 
 std::vector<Header> CollectHeaders(const http::fields& fields) {
   std::vector<Header> headers;
@@ -28,6 +34,43 @@ std::vector<Header> CollectHeaders(const http::fields& fields) {
     headers.push_back({std::move(name), std::string(field.value())});
   }
   return headers;
+}
+
+// Framing we refuse before reading a body: a transfer coding other than chunked alone (we would
+// store a gzip body as if it were plain, and "identity" or a list invites request smuggling),
+// and an HTTP/1.1 request without Host (RFC 9112 §3.2).
+std::optional<HttpAnswer> FramingProblem(const http::request<http::string_body>& request) {
+  size_t codings = 0;
+  for (const auto& field : request.base()) {
+    if (field.name() != http::field::transfer_encoding) continue;
+    ++codings;
+    std::string_view value = field.value();
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (codings > 1 || !beast::iequals(value, "chunked")) {
+      HttpAnswer answer = HttpAnswer::Error(501, "Unsupported Transfer-Encoding: only chunked");
+      answer.close = true;
+      return answer;
+    }
+  }
+  if (request.version() >= 11 && request.base().find(http::field::host) == request.base().end()) {
+    HttpAnswer answer = HttpAnswer::Error(400, "Missing Host header");
+    answer.close = true;
+    return answer;
+  }
+  return std::nullopt;
+}
+
+// What to answer when reading a body failed, or nullopt to just close: the sender is gone, or
+// too slow (the stream's timeout has closed the socket already).
+std::optional<HttpAnswer> BodyReadProblem(const beast::error_code& ec) {
+  if (ec.category() != http::make_error_code(http::error::bad_chunk).category() ||
+      ec == http::error::end_of_stream || ec == http::error::partial_message) {
+    return std::nullopt;
+  }
+  HttpAnswer answer = HttpAnswer::Error(400, fmt::format("Malformed request body: {}", ec.message()));
+  answer.close = true;
+  return answer;
 }
 
 bool ExpectsContinue(const http::fields& fields) {
@@ -70,7 +113,11 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
   SessionState state{&stream, true};
   Registration registration(registry, state);
   const RequestLimits& limits = router.pipeline().limits();
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer(kMaxReadBufferBytes);
+  auto refuse_long_extensions = [](uint64_t, beast::string_view extensions,
+                                   beast::error_code& ec) {
+    if (extensions.size() > kMaxChunkExtensionBytes) ec = http::error::bad_chunk_extension;
+  };
 
   while (!registry.draining) {
     // Wait for the first byte of the next request under the idle timeout...
@@ -86,6 +133,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     // ...then the whole head must arrive within the header timeout (slowloris).
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxRequestHeadBytes);
+    parser.on_chunk_header(refuse_long_extensions);
     // No body limit while reading the head: the pipeline answers an oversized Content-Length
     // with its own 413 (after authentication), and the limit is set before any body byte.
     parser.body_limit(boost::none);
@@ -109,9 +157,11 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     bool keep_alive = request.keep_alive();
     std::vector<Header> headers = CollectHeaders(request.base());
     auto length = parser.content_length();
-    auto route = router.OnHead(request.method(), request.target(), headers,
-                               length ? std::optional<uint64_t>(*length) : std::nullopt,
-                               peer_address);
+    auto problem = FramingProblem(request);
+    auto route = problem ? std::variant<HttpAnswer, Admission, AdminRequest>(std::move(*problem))
+                         : router.OnHead(request.method(), request.target(), headers,
+                                         length ? std::optional<uint64_t>(*length) : std::nullopt,
+                                         peer_address);
 
     HttpAnswer answer;
     if (auto* early = std::get_if<HttpAnswer>(&route)) {
@@ -122,9 +172,14 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       parser.body_limit(kMaxAdminBodyBytes);
       stream.expires_after(limits.body_timeout);
       auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-      if (body_ec) break;
-      auto handling = router.admin()->Handle(std::move(*admin_request));
-      answer = co_await std::move(handling);
+      if (body_ec) {
+        auto problem = BodyReadProblem(body_ec);
+        if (!problem) break;
+        answer = std::move(*problem);
+      } else {
+        auto handling = router.admin()->Handle(std::move(*admin_request));
+        answer = co_await std::move(handling);
+      }
     } else {
       auto& admission = std::get<Admission>(route);
       if (ExpectsContinue(request.base())) {
@@ -139,7 +194,10 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
                                                     limits.max_body_bytes, limits.max_body_bytes));
         answer.close = true;
       } else if (body_ec) {
-        break;  // timeout or a broken connection: nothing was accepted
+        // Nothing was accepted. A sender still there learns why; a broken connection just ends.
+        auto problem = BodyReadProblem(body_ec);
+        if (!problem) break;
+        answer = std::move(*problem);
       } else {
         auto accepting = router.pipeline().OnBody(std::move(admission), std::move(headers),
                                                   std::move(parser.get().body()));
