@@ -17,19 +17,6 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr uint64_t kMaxAdminBodyBytes = 64 * 1024;
 
-std::vector<Header> CollectHeaders(const http::fields& fields) {
-  std::vector<Header> headers;
-  headers.reserve(16);
-  for (const auto& field : fields) {
-    std::string name(field.name_string());
-    for (char& c : name) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    headers.push_back({std::move(name), std::string(field.value())});
-  }
-  return headers;
-}
-
 bool ExpectsContinue(const http::fields& fields) {
   auto it = fields.find(http::field::expect);
   return it != fields.end() && beast::iequals(it->value(), "100-continue");
@@ -50,6 +37,19 @@ struct Registration {
 };
 
 }  // namespace
+
+std::vector<Header> CollectHeaders(const http::fields& fields) {
+  std::vector<Header> headers;
+  headers.reserve(16);
+  for (const auto& field : fields) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    headers.push_back({std::move(name), std::string(field.value())});
+  }
+  return headers;
+}
 
 asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
                                  const Router& router, Logger& logger) {
