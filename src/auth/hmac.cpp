@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <initializer_list>
 #include <optional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "auth/constant_time.hpp"
+#include "auth/signature_header.hpp"
 #include "config/json_reader.hpp"
 
 namespace wg {
@@ -48,82 +48,6 @@ std::string Lower(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool IsHex(std::string_view text) {
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (HexValue(c) < 0) return false;
-  }
-  return true;
-}
-
-// Raw bytes of a hex string; nullopt unless every character is hex and the length is even.
-std::optional<std::string> DecodeHex(std::string_view text) {
-  if (!IsHex(text) || text.size() % 2 != 0) return std::nullopt;
-  std::string out(text.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(HexValue(text[2 * i]) * 16 + HexValue(text[2 * i + 1]));
-  }
-  return out;
-}
-
-// Standard alphabet; the trailing '=' padding may be present or not.
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  size_t padding = 0;
-  while (!text.empty() && text.back() == '=' && padding < 2) {
-    text.remove_suffix(1);
-    ++padding;
-  }
-  if (text.empty() || text.size() % 4 == 1) return std::nullopt;
-  if (padding > 0 && (text.size() + padding) % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    int value = -1;
-    if (c >= 'A' && c <= 'Z')
-      value = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      value = c - '0' + 52;
-    else if (c == '+')
-      value = 62;
-    else if (c == '/')
-      value = 63;
-    if (value < 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<uint32_t>(value);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xff));
-    }
-  }
-  return out;
-}
-
-// Whole non-negative integer seconds; nothing else.
-std::optional<int64_t> ParseTimestamp(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
 }
 
 struct MacDeleter {
@@ -235,10 +159,10 @@ class HmacValidator final : public Validator {
                                                              std::string_view lower_name,
                                                              std::string_view shown_name) {
     const std::string* value = request.FindHeader(lower_name);
-    if (value == nullptr || Trim(*value).empty()) {
+    if (value == nullptr || TrimBlanks(*value).empty()) {
       return Fail(fmt::format("Missing {} header", shown_name), "hmac_missing_header");
     }
-    return Trim(*value);
+    return TrimBlanks(*value);
   }
 
   std::optional<AuthFailure> CheckTimestamp(const AuthRequest& request, int64_t timestamp) const {
@@ -314,21 +238,11 @@ class HmacValidator final : public Validator {
                                          std::optional<std::string_view> body) const {
     auto header = Require(request, "stripe-signature", "Stripe-Signature");
     if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
-    std::string_view rest = std::get<std::string_view>(header);
-    std::optional<std::string_view> timestamp_text;
-    std::vector<std::string_view> signatures;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view item = Trim(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      size_t equals = item.find('=');
-      if (equals == std::string_view::npos) continue;
-      std::string_view key = item.substr(0, equals);
-      if (key == "t") timestamp_text = item.substr(equals + 1);
-      if (key == "v1") signatures.push_back(item.substr(equals + 1));
-    }
+    StripeSignature parsed = ParseStripeSignature(std::get<std::string_view>(header));
+    std::optional<std::string_view> timestamp_text = parsed.timestamp;
+    const std::vector<std::string_view>& signatures = parsed.v1;
     std::optional<int64_t> timestamp;
-    if (timestamp_text) timestamp = ParseTimestamp(*timestamp_text);
+    if (timestamp_text) timestamp = ParseUnixSeconds(*timestamp_text);
     if (!timestamp || signatures.empty()) {
       return Fail("Invalid Stripe-Signature header format (expected t=<timestamp>,v1=<hex>)",
                   "hmac_format");
@@ -350,7 +264,7 @@ class HmacValidator final : public Validator {
         Require(request, "x-slack-request-timestamp", "X-Slack-Request-Timestamp");
     if (auto* failure = std::get_if<AuthFailure>(&timestamp_header)) return std::move(*failure);
     std::string_view timestamp_text = std::get<std::string_view>(timestamp_header);
-    auto timestamp = ParseTimestamp(timestamp_text);
+    auto timestamp = ParseUnixSeconds(timestamp_text);
     if (!timestamp) {
       return Fail("Invalid X-Slack-Request-Timestamp header (must be Unix seconds)", "hmac_format");
     }
@@ -384,7 +298,7 @@ class HmacValidator final : public Validator {
     auto signature_header = Require(request, signature_name, signature_name);
     if (auto* failure = std::get_if<AuthFailure>(&signature_header)) return std::move(*failure);
     std::string_view timestamp_text = std::get<std::string_view>(timestamp_header);
-    auto timestamp = ParseTimestamp(timestamp_text);
+    auto timestamp = ParseUnixSeconds(timestamp_text);
     if (!timestamp) {
       return Fail(fmt::format("Invalid {} header (must be Unix seconds)", timestamp_name),
                   "hmac_format");
@@ -394,26 +308,18 @@ class HmacValidator final : public Validator {
 
     std::string_view id_text = std::get<std::string_view>(id);
     std::string signed_content;  // only for v1a: ed25519 signs one contiguous message
-    std::string_view rest = std::get<std::string_view>(signature_header);
-    while (!rest.empty()) {
-      size_t space = rest.find(' ');
-      std::string_view entry = rest.substr(0, space);
-      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-      size_t comma = entry.find(',');
-      if (comma == std::string_view::npos) continue;
-      std::string_view version = entry.substr(0, comma);
-      auto bytes = DecodeBase64(entry.substr(comma + 1));
-      if (!bytes) continue;
-      if (version == "v1") {
-        if (AnySecretSigns(*bytes, {id_text, ".", timestamp_text, ".", *body})) {
+    for (const auto& signature :
+         ParseStandardWebhooksSignatures(std::get<std::string_view>(signature_header))) {
+      if (signature.version == "v1") {
+        if (AnySecretSigns(signature.bytes, {id_text, ".", timestamp_text, ".", *body})) {
           return std::nullopt;
         }
-      } else if (version == "v1a" && !settings_.public_keys.empty()) {
+      } else if (signature.version == "v1a" && !settings_.public_keys.empty()) {
         if (signed_content.empty()) {
           signed_content = fmt::format("{}.{}.{}", id_text, timestamp_text, *body);
         }
         for (const auto& key : settings_.public_keys) {
-          if (VerifyEd25519(key, *bytes, signed_content)) return std::nullopt;
+          if (VerifyEd25519(key, signature.bytes, signed_content)) return std::nullopt;
         }
       }
       // Unknown versions are skipped, as the spec asks.

@@ -23,19 +23,6 @@ constexpr uint64_t kMaxAdminBodyBytes = 64 * 1024;
 constexpr size_t kMaxReadBufferBytes = 256 * 1024;
 constexpr size_t kMaxChunkExtensionBytes = 1024;
 
-std::vector<Header> CollectHeaders(const http::fields& fields) {
-  std::vector<Header> headers;
-  headers.reserve(16);
-  for (const auto& field : fields) {
-    std::string name(field.name_string());
-    for (char& c : name) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    headers.push_back({std::move(name), std::string(field.value())});
-  }
-  return headers;
-}
-
 // Framing we refuse before reading a body: a transfer coding other than chunked alone (we would
 // store a gzip body as if it were plain, and "identity" or a list invites request smuggling),
 // and an HTTP/1.1 request without Host (RFC 9112 §3.2).
@@ -93,6 +80,19 @@ struct Registration {
 };
 
 }  // namespace
+
+std::vector<Header> CollectHeaders(const http::fields& fields) {
+  std::vector<Header> headers;
+  headers.reserve(16);
+  for (const auto& field : fields) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    headers.push_back({std::move(name), std::string(field.value())});
+  }
+  return headers;
+}
 
 asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
                                  const Router& router, Logger& logger) {

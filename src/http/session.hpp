@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/fields.hpp>
 
 #include <atomic>
 #include <unordered_set>
@@ -32,6 +33,9 @@ struct SessionRegistry {
 boost::asio::awaitable<void> RunSession(boost::asio::ip::tcp::socket socket,
                                         SessionRegistry& registry, const Router& router,
                                         Logger& logger);
+
+// The request's headers as the pipeline sees them: names lower-cased, in the order sent.
+std::vector<Header> CollectHeaders(const boost::beast::http::fields& fields);
 
 // Request heads larger than this (request line + all header lines) get 431.
 constexpr size_t kMaxRequestHeadBytes = 16 * 1024;

@@ -282,6 +282,9 @@ TEST(HmacTest, SlackSignsVersionTimestampAndBody) {
             "Invalid HMAC signature format (must be v0=<hex>)");
   EXPECT_EQ(Check(*validator, {good[0], {"x-slack-request-timestamp", "yesterday"}}),
             "Invalid X-Slack-Request-Timestamp header (must be Unix seconds)");
+  // A sign is not a digit ("-0" once passed as zero; found by signature_header_fuzz).
+  EXPECT_EQ(Check(*validator, {good[0], {"x-slack-request-timestamp", "-0"}}),
+            "Invalid X-Slack-Request-Timestamp header (must be Unix seconds)");
   EXPECT_EQ(Check(*validator, good, kBody, kNow + 3600),
             "Webhook timestamp too old (tolerance: 300 seconds)");
   auto wrong_secret = MustBuild(R"({"provider": "slack", "secret": "other"})");
