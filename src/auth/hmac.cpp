@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth/constant_time.hpp"
+#include "auth/openssl_helpers.hpp"
 #include "auth/signature_header.hpp"
 #include "config/json_reader.hpp"
 
@@ -50,46 +51,13 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-struct MacDeleter {
-  void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-// HMAC of the concatenated parts; empty on an OpenSSL failure (never matches a signature).
-std::string ComputeHmac(const char* digest, std::string_view key,
-                        std::initializer_list<std::string_view> parts) {
-  std::unique_ptr<EVP_MAC, MacDeleter> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  if (!mac) return {};
-  std::unique_ptr<EVP_MAC_CTX, MacDeleter> ctx(EVP_MAC_CTX_new(mac.get()));
-  if (!ctx) return {};
-  std::array<OSSL_PARAM, 2> params = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-      OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                   params.data()) != 1) {
-    return {};
-  }
-  for (std::string_view part : parts) {
-    if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
-                       part.size()) != 1) {
-      return {};
-    }
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  size_t length = 0;
-  if (EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1) return {};
-  return std::string(reinterpret_cast<const char*>(out.data()), length);
-}
-
 bool VerifyEd25519(std::string_view public_key, std::string_view signature,
                    std::string_view message) {
-  std::unique_ptr<EVP_PKEY, MacDeleter> key(EVP_PKEY_new_raw_public_key(
+  std::unique_ptr<EVP_PKEY, OpenSslFree> key(EVP_PKEY_new_raw_public_key(
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
       public_key.size()));
   if (!key) return false;
-  std::unique_ptr<EVP_MD_CTX, MacDeleter> ctx(EVP_MD_CTX_new());
+  std::unique_ptr<EVP_MD_CTX, OpenSslFree> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
     return false;
   }

@@ -3,10 +3,15 @@
 //
 // A method checks what it can from the head (CheckHead, before the body is read, so a request
 // that fails is never buffered) and, if it signs the body, from the raw body (CheckBody).
+// A method that must ask another server (oauth2 token introspection) says so with
+// NeedsAsyncCheck; the pipeline then awaits its CheckAsync, still before the body is read, and
+// methods that need no such call keep the synchronous path.
 // Methods are built once at start from their config key; every failure names its status
-// (401 authentication, 403 IP, 400 schema, 429 rate limit) and the message for the sender.
+// (401 authentication, 403 IP, 400 schema, 429 rate limit, 503 when a server that must be
+// asked cannot be) and the message for the sender.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -53,6 +58,10 @@ class Validator {
     (void)request;
     return std::nullopt;
   }
+  virtual bool NeedsAsyncCheck() const { return false; }
+  // Replaces CheckHead for a method that NeedsAsyncCheck. The request's views stay valid until
+  // the awaitable completes.
+  virtual boost::asio::awaitable<std::optional<AuthFailure>> CheckAsync(AuthRequest request) const;
   virtual bool NeedsBody() const { return false; }
   virtual std::optional<AuthFailure> CheckBody(const AuthRequest& request,
                                                std::string_view body) const {

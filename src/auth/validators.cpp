@@ -6,6 +6,8 @@
 #include "auth/header_auth.hpp"
 #include "auth/hmac.hpp"
 #include "auth/ip_whitelist.hpp"
+#include "auth/jwt.hpp"
+#include "auth/oauth2.hpp"
 #include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
@@ -24,6 +26,11 @@ const std::string* AuthRequest::Query(std::string_view name) const {
     if (key == name) found = &value;
   }
   return found;
+}
+
+boost::asio::awaitable<std::optional<AuthFailure>> Validator::CheckAsync(
+    AuthRequest request) const {
+  co_return CheckHead(request);
 }
 
 namespace {
@@ -64,6 +71,8 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
       {"basic_auth", {}, BuildBasicAuth},
+      {"jwt", {}, BuildJwt},
+      {"oauth2", {}, BuildOauth2},
       {"authorization", {}, BuildAuthorization},
       {"hmac", {}, BuildHmac},
       {"ip_whitelist", {"trusted_proxies"}, BuildIpWhitelist},

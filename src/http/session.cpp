@@ -157,11 +157,19 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     bool keep_alive = request.keep_alive();
     std::vector<Header> headers = CollectHeaders(request.base());
     auto length = parser.content_length();
+    const std::optional<uint64_t> content_length =
+        length ? std::optional<uint64_t>(*length) : std::nullopt;
     auto problem = FramingProblem(request);
     auto route = problem ? std::variant<HttpAnswer, Admission, AdminRequest>(std::move(*problem))
                          : router.OnHead(request.method(), request.target(), headers,
-                                         length ? std::optional<uint64_t>(*length) : std::nullopt,
-                                         peer_address);
+                                         content_length, peer_address);
+    auto* admitted = std::get_if<Admission>(&route);
+    if (admitted && admitted->async_check_from) {
+      // A method that asks another server (oauth2 introspection), still before the body.
+      auto checking = router.pipeline().FinishHead(*admitted, headers, content_length);
+      std::optional<HttpAnswer> refused = co_await std::move(checking);
+      if (refused) route = std::move(*refused);
+    }
 
     HttpAnswer answer;
     if (auto* early = std::get_if<HttpAnswer>(&route)) {

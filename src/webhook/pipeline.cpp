@@ -110,32 +110,70 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
   if (!webhook) return HttpAnswer::Error(404, "Webhook ID not found");
 
   std::shared_ptr<HeadContext> context;
+  std::optional<size_t> async_check_from;
   if (!webhook->validators.empty()) {
     std::string_view target = head.target;
     std::vector<std::pair<std::string, std::string>> query;
     if (target.find('?') != std::string_view::npos) query = ParseQuery(target);
     AuthRequest request{head.method, target, target.substr(0, target.find('?')), head.headers,
                         query, head.peer_address, std::chrono::system_clock::now()};
-    for (const auto& validator : webhook->validators) {
-      if (auto failure = validator->CheckHead(request)) {
+    const auto& validators = webhook->validators;
+    for (size_t i = 0; i < validators.size(); ++i) {
+      if (validators[i]->NeedsAsyncCheck()) {
+        async_check_from = i;  // it and the methods after it run in FinishHead, in order
+        break;
+      }
+      if (auto failure = validators[i]->CheckHead(request)) {
         return Refuse(*failure, head.webhook_id);
       }
     }
-    if (webhook->checks_body) {
+    if (webhook->checks_body || async_check_from) {
       context = std::make_shared<HeadContext>(HeadContext{
           std::string(head.method), std::string(target), std::string(head.peer_address),
           std::move(query)});
     }
   }
-  if (auto error = CheckHeaders(head.headers, limits_)) return std::move(*error);
-  if (head.content_length && *head.content_length > limits_.max_body_bytes) {
+  if (!async_check_from) {
+    if (auto refused = CheckLimits(head.headers, head.content_length)) return std::move(*refused);
+  }
+  return Admission{std::move(webhook), std::string(head.webhook_id), std::move(context),
+                   async_check_from};
+}
+
+std::optional<HttpAnswer> Pipeline::CheckLimits(const std::vector<Header>& headers,
+                                                std::optional<uint64_t> content_length) const {
+  if (auto error = CheckHeaders(headers, limits_)) return error;
+  if (content_length && *content_length > limits_.max_body_bytes) {
     HttpAnswer answer = HttpAnswer::Error(
-        413, fmt::format("Payload too large: {} bytes (max: {})", *head.content_length,
+        413, fmt::format("Payload too large: {} bytes (max: {})", *content_length,
                          limits_.max_body_bytes));
     answer.close = true;  // the body stays unread
     return answer;
   }
-  return Admission{std::move(webhook), std::string(head.webhook_id), std::move(context)};
+  return std::nullopt;
+}
+
+asio::awaitable<std::optional<HttpAnswer>> Pipeline::FinishHead(
+    Admission admission, std::vector<Header> headers,
+    std::optional<uint64_t> content_length) const {
+  if (admission.async_check_from && admission.head) {
+    const HeadContext& head = *admission.head;
+    std::string_view target = head.target;
+    AuthRequest request{head.method, target, target.substr(0, target.find('?')), headers,
+                        head.query, head.peer_address, std::chrono::system_clock::now()};
+    const auto& validators = admission.webhook->validators;
+    for (size_t i = *admission.async_check_from; i < validators.size(); ++i) {
+      std::optional<AuthFailure> failure;
+      if (validators[i]->NeedsAsyncCheck()) {
+        auto checking = validators[i]->CheckAsync(request);
+        failure = co_await std::move(checking);
+      } else {
+        failure = validators[i]->CheckHead(request);
+      }
+      if (failure) co_return Refuse(*failure, admission.webhook_id);
+    }
+  }
+  co_return CheckLimits(headers, content_length);
 }
 
 asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<Header> headers,

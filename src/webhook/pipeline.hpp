@@ -54,11 +54,13 @@ struct HeadContext {
   std::vector<std::pair<std::string, std::string>> query;
 };
 
-// A request whose head passed every check; the body may be read.
+// A request whose head passed every check; the body may be read. When a method must still be
+// awaited (`async_check_from`), FinishHead runs it and the methods after it first.
 struct Admission {
   std::shared_ptr<const WebhookDefinition> webhook;
   std::string webhook_id;
-  std::shared_ptr<const HeadContext> head;  // only when the webhook checks the body
+  std::shared_ptr<const HeadContext> head;  // when the webhook checks the body or awaits a method
+  std::optional<size_t> async_check_from;   // index into webhook->validators
 };
 
 // The decoded query parameters of a request target, in order.
@@ -78,6 +80,13 @@ class Pipeline {
 
   std::variant<HttpAnswer, Admission> OnHead(const RequestHead& head) const;
 
+  // For an Admission with `async_check_from`: runs the remaining methods in order (awaiting the
+  // ones that ask another server), then the header and size limits OnHead left for after them.
+  // An answer means the request is refused; nullopt means the body may be read.
+  boost::asio::awaitable<std::optional<HttpAnswer>> FinishHead(
+      Admission admission, std::vector<Header> headers,
+      std::optional<uint64_t> content_length) const;
+
   // Parses the body and accepts the delivery as the webhook's `acknowledge` says: appended to
   // the spool (persisted), queued in memory (received), or run to the end (delivered). Runs on
   // the connection's event loop, where the chain then runs too.
@@ -88,6 +97,8 @@ class Pipeline {
 
  private:
   HttpAnswer Refuse(const AuthFailure& failure, std::string_view webhook_id) const;
+  std::optional<HttpAnswer> CheckLimits(const std::vector<Header>& headers,
+                                        std::optional<uint64_t> content_length) const;
 
   const ConfigHolder& config_;
   WorkQueue& work_queue_;

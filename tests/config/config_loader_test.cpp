@@ -156,13 +156,13 @@ TEST_F(ConfigLoaderTest, MissingModuleAndNotYetSupportedFeatures) {
   auto result = Load(R"({
     "a": {"data_type": "json"},
     "b": {"module": "kafka"},
-    "c": {"module": "log", "jwt": {"secret": "x"}}
+    "c": {"module": "log", "recaptcha": {"secret_key": "x"}}
   })");
   auto messages = Messages(result);
   EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
       HasSubstr("/a: needs \"module\" or \"chain\""),
       HasSubstr("/b/module: module \"kafka\" is not available in this build yet"),
-      HasSubstr("/c/jwt: \"jwt\" is not supported by this build yet")));
+      HasSubstr("/c/recaptcha: \"recaptcha\" is not supported by this build yet")));
 }
 
 TEST_F(ConfigLoaderTest, SyntaxErrorsGiveLineAndColumn) {

@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
 #include "config/names.hpp"
@@ -58,15 +57,8 @@ bool IsSafeValue(std::string_view value) {
   return true;
 }
 
-struct Target {
-  std::string host;  // lower-case, without brackets
-  std::string port;
-  std::string host_header;
-  std::string path_and_query;
-};
-
 struct Options {
-  Target target;
+  HttpTarget target;
   http::verb method = http::verb::post;
   std::vector<std::pair<std::string, std::string>> headers;  // custom headers
   bool forward_headers = false;
@@ -89,10 +81,14 @@ class HttpWebhookModule final : public Module {
       if (stream) {
         reused = true;
       } else {
-        auto connecting = Connect(executor);
-        auto connected = co_await std::move(connecting);
-        if (std::holds_alternative<Outcome>(connected)) co_return std::get<Outcome>(connected);
-        stream.emplace(std::move(std::get<beast::tcp_stream>(connected)));
+        auto connecting = ConnectOutbound(executor, options_.target,
+                                          options_.host_allowed_explicitly, options_.timeout);
+        OutboundConnection connected = co_await std::move(connecting);
+        if (!connected.stream) {
+          co_return connected.refused ? Outcome::Permanent(std::move(connected.error))
+                                      : Outcome::Retryable(std::move(connected.error));
+        }
+        stream.emplace(std::move(*connected.stream));
       }
       stream->expires_after(options_.timeout);
       auto [write_ec, written] = co_await http::async_write(*stream, request, kUseTuple);
@@ -170,36 +166,6 @@ class HttpWebhookModule final : public Module {
     return true;
   }
 
-  asio::awaitable<std::variant<beast::tcp_stream, Outcome>> Connect(asio::any_io_executor executor) {
-    tcp::resolver resolver(executor);
-    auto [resolve_ec, results] = co_await resolver.async_resolve(
-        options_.target.host, options_.target.port, kUseTuple);
-    if (resolve_ec) {
-      co_return Outcome::Retryable(fmt::format("cannot resolve {}: {}", options_.target.host,
-                                               resolve_ec.message()));
-    }
-    std::vector<tcp::endpoint> endpoints;
-    for (const auto& entry : results) {
-      if (!options_.host_allowed_explicitly) {
-        if (auto reason = BlockedAddressReason(entry.endpoint().address())) {
-          co_return Outcome::Permanent(fmt::format(
-              "refused: {} resolves to {} ({}); list the host in allowed_hosts to allow it",
-              options_.target.host, entry.endpoint().address().to_string(), *reason));
-        }
-      }
-      endpoints.push_back(entry.endpoint());
-    }
-    beast::tcp_stream stream(executor);
-    stream.expires_after(options_.timeout);
-    auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kUseTuple);
-    if (connect_ec) {
-      co_return Outcome::Retryable(fmt::format("cannot connect to {}:{}: {}", options_.target.host,
-                                               options_.target.port, connect_ec.message()));
-    }
-    stream.socket().set_option(tcp::no_delay(true));
-    co_return std::move(stream);
-  }
-
   // Idle keep-alive connections, kept per I/O thread: a socket is only used on its own thread.
   std::optional<beast::tcp_stream> TakeIdle(const asio::any_io_executor& executor) {
     std::lock_guard lock(mutex_);
@@ -220,44 +186,6 @@ class HttpWebhookModule final : public Module {
   std::mutex mutex_;
   std::map<asio::execution_context*, std::vector<beast::tcp_stream>> idle_;
 };
-
-std::optional<Target> ParseTarget(const std::string& url, const std::string& path,
-                                  ConfigErrors& errors) {
-  if (url.size() > 8192 || url.find('\0') != std::string::npos ||
-      url.find("%00") != std::string::npos) {
-    errors.Add(path, "URL is too long or contains NUL");
-    return std::nullopt;
-  }
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) {
-    errors.Add(path, fmt::format("\"{}\" is not an absolute URL", url));
-    return std::nullopt;
-  }
-  std::string scheme = ToLower(parsed->scheme());
-  if (scheme == "https") {
-    errors.Add(path, "https URLs are not supported by this build yet (http only)");
-    return std::nullopt;
-  }
-  if (scheme != "http") {
-    errors.Add(path, fmt::format("scheme \"{}\" is not allowed (http only)", scheme));
-    return std::nullopt;
-  }
-  if (parsed->has_userinfo()) {
-    errors.Add(path, "credentials in the URL are not allowed; use module-config.headers");
-    return std::nullopt;
-  }
-  Target target;
-  target.host = ToLower(parsed->host_address());
-  if (target.host.size() > 2 && target.host.front() == '[') {
-    target.host = target.host.substr(1, target.host.size() - 2);
-  }
-  target.port = parsed->has_port() ? std::string(parsed->port()) : "80";
-  target.host_header = std::string(parsed->encoded_host_and_port());
-  target.path_and_query = std::string(parsed->encoded_path());
-  if (target.path_and_query.empty()) target.path_and_query = "/";
-  if (parsed->has_query()) target.path_and_query += "?" + std::string(parsed->encoded_query());
-  return target;
-}
 
 }  // namespace
 
@@ -301,7 +229,7 @@ std::unique_ptr<Module> CreateHttpWebhookModule(const ModuleSettings& settings,
   reader.RejectUnknownKeys("http_webhook module-config");
 
   if (url) {
-    auto target = ParseTarget(*url, reader.PathOf("url"), errors);
+    auto target = ParseHttpTarget(*url, reader.PathOf("url"), "use module-config.headers", errors);
     if (target) {
       if (!allowed_hosts.empty()) {
         if (!allowed_hosts.contains(target->host)) {

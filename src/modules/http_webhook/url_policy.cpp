@@ -1,8 +1,14 @@
 #include "modules/http_webhook/url_policy.hpp"
 
+#include <boost/asio.hpp>
+#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
 #include <array>
+#include <vector>
+
+#include "config/json_reader.hpp"
+#include "config/names.hpp"
 
 namespace wg {
 namespace ip = boost::asio::ip;
@@ -127,6 +133,85 @@ std::optional<std::string> BlockedHostReason(std::string_view host) {
   }
   if (!IsDnsName(host)) return std::string("host is not a valid DNS name");
   return std::nullopt;
+}
+
+std::optional<HttpTarget> ParseHttpTarget(const std::string& url, const std::string& path,
+                                          std::string_view credentials_hint,
+                                          ConfigErrors& errors) {
+  if (url.size() > 8192 || url.find('\0') != std::string::npos ||
+      url.find("%00") != std::string::npos) {
+    errors.Add(path, "URL is too long or contains NUL");
+    return std::nullopt;
+  }
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) {
+    errors.Add(path, fmt::format("\"{}\" is not an absolute URL", url));
+    return std::nullopt;
+  }
+  std::string scheme = ToLower(parsed->scheme());
+  if (scheme == "https") {
+    errors.Add(path, "https URLs are not supported by this build yet (http only)");
+    return std::nullopt;
+  }
+  if (scheme != "http") {
+    errors.Add(path, fmt::format("scheme \"{}\" is not allowed (http only)", scheme));
+    return std::nullopt;
+  }
+  if (parsed->has_userinfo()) {
+    errors.Add(path, fmt::format("credentials in the URL are not allowed; {}", credentials_hint));
+    return std::nullopt;
+  }
+  HttpTarget target;
+  target.host = ToLower(parsed->host_address());
+  if (target.host.size() > 2 && target.host.front() == '[') {
+    target.host = target.host.substr(1, target.host.size() - 2);
+  }
+  target.port = parsed->has_port() ? std::string(parsed->port()) : "80";
+  target.host_header = std::string(parsed->encoded_host_and_port());
+  target.path_and_query = std::string(parsed->encoded_path());
+  if (target.path_and_query.empty()) target.path_and_query = "/";
+  if (parsed->has_query()) target.path_and_query += "?" + std::string(parsed->encoded_query());
+  return target;
+}
+
+boost::asio::awaitable<OutboundConnection> ConnectOutbound(boost::asio::any_io_executor executor,
+                                                           HttpTarget target,
+                                                           bool host_allowed_explicitly,
+                                                           std::chrono::milliseconds timeout) {
+  namespace asio = boost::asio;
+  using asio::ip::tcp;
+  constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+  OutboundConnection connection;
+  tcp::resolver resolver(executor);
+  auto [resolve_ec, results] = co_await resolver.async_resolve(target.host, target.port, kUseTuple);
+  if (resolve_ec) {
+    connection.error = fmt::format("cannot resolve {}: {}", target.host, resolve_ec.message());
+    co_return connection;
+  }
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results) {
+    if (!host_allowed_explicitly) {
+      if (auto reason = BlockedAddressReason(entry.endpoint().address())) {
+        connection.error = fmt::format(
+            "refused: {} resolves to {} ({}); list the host in allowed_hosts to allow it",
+            target.host, entry.endpoint().address().to_string(), *reason);
+        connection.refused = true;
+        co_return connection;
+      }
+    }
+    endpoints.push_back(entry.endpoint());
+  }
+  boost::beast::tcp_stream stream(executor);
+  stream.expires_after(timeout);
+  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kUseTuple);
+  if (connect_ec) {
+    connection.error = fmt::format("cannot connect to {}:{}: {}", target.host, target.port,
+                                   connect_ec.message());
+    co_return connection;
+  }
+  stream.socket().set_option(tcp::no_delay(true));
+  connection.stream.emplace(std::move(stream));
+  co_return connection;
 }
 
 }  // namespace wg

@@ -2,9 +2,15 @@
 // reserved or metadata destinations, no numeric host tricks, checked on the literal host at
 // start and again on every address DNS returns at delivery. A host listed in `allowed_hosts`
 // skips the checks: that is how a user allows e.g. 127.0.0.1 on purpose.
+// Also used by oauth2's token introspection, the other outbound HTTP call.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <chrono>
 
 #include <optional>
 #include <string>
@@ -17,5 +23,34 @@ std::optional<std::string> BlockedAddressReason(const boost::asio::ip::address& 
 
 // Why a URL host (as written, lower-cased, without brackets) must not be contacted, or nullopt.
 std::optional<std::string> BlockedHostReason(std::string_view host);
+
+class ConfigErrors;
+
+// An http:// URL, split for a request.
+struct HttpTarget {
+  std::string host;  // lower-case, without brackets
+  std::string port;
+  std::string host_header;
+  std::string path_and_query;
+};
+
+// Parses an absolute http URL (https is not supported by this build yet); reports problems at
+// `path`. `credentials_hint` says where credentials go instead of the URL.
+std::optional<HttpTarget> ParseHttpTarget(const std::string& url, const std::string& path,
+                                          std::string_view credentials_hint,
+                                          ConfigErrors& errors);
+
+struct OutboundConnection {
+  std::optional<boost::beast::tcp_stream> stream;
+  std::string error;     // when there is no stream
+  bool refused = false;  // an address the rules forbid: retrying will not help
+};
+
+// Resolves and connects under `timeout`, refusing forbidden addresses unless the host is
+// allowed explicitly. The stream's deadline is left at `timeout` from the start.
+boost::asio::awaitable<OutboundConnection> ConnectOutbound(boost::asio::any_io_executor executor,
+                                                           HttpTarget target,
+                                                           bool host_allowed_explicitly,
+                                                           std::chrono::milliseconds timeout);
 
 }  // namespace wg

@@ -1,0 +1,63 @@
+// OAuth 2.0 token introspection (RFC 7662) for the `oauth2` method: one HTTP POST of
+// `token=<t>&token_type_hint=access_token` to the configured endpoint, with HTTP Basic client
+// credentials when both are set, under one deadline for resolve, connect, write and read.
+// The endpoint follows http_webhook's outbound rules (url_policy.hpp): loopback, private and
+// metadata addresses are refused unless the host is listed in `allowed_hosts`.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "modules/http_webhook/url_policy.hpp"
+
+namespace wg {
+
+class ConfigErrors;
+
+// What the server said about a token.
+struct TokenInfo {
+  bool active = false;
+  std::vector<std::string> scopes;  // `scope`, space-separated in RFC 7662 (a list is read too)
+  std::optional<std::chrono::system_clock::time_point> expires_at;  // `exp`
+};
+
+// A `scope` value: RFC 7662's space-separated string, or a list of strings.
+std::vector<std::string> ScopesOf(const boost::json::value& scope);
+
+struct IntrospectionResult {
+  std::optional<TokenInfo> token;  // set when the server answered 200 with a JSON object
+  unsigned http_status = 0;        // the status otherwise; 0 when there was no answer
+  std::string error;               // for logs: why there is no token info (no secret in it)
+};
+
+struct IntrospectionEndpoint {
+  HttpTarget target;
+  bool host_allowed_explicitly = false;  // listed in allowed_hosts: no address checks
+};
+
+// Parses and checks `url` (http only in this build); reports problems at `path`.
+std::optional<IntrospectionEndpoint> ParseIntrospectionEndpoint(
+    const std::string& url, const std::string& path, const std::set<std::string>& allowed_hosts,
+    ConfigErrors& errors);
+
+class TokenIntrospector {
+ public:
+  TokenIntrospector(IntrospectionEndpoint endpoint, std::string client_id,
+                    std::string client_secret, std::chrono::milliseconds timeout);
+
+  boost::asio::awaitable<IntrospectionResult> Introspect(std::string token) const;
+
+ private:
+  std::string Body(const std::string& token) const;
+
+  IntrospectionEndpoint endpoint_;
+  std::string authorization_;  // "Basic ..." or empty
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace wg
