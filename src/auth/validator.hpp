@@ -2,7 +2,9 @@
 // (basic_auth, hmac, jwt, ip_whitelist, ...), and what a method sees of the request.
 //
 // A method checks what it can from the head (CheckHead, before the body is read, so a request
-// that fails is never buffered) and, if it signs the body, from the raw body (CheckBody).
+// that fails is never buffered), if it signs the body, from the raw body (CheckBody), and if it
+// validates content (json_schema), from the payload parsed by data_type (CheckPayload), which is
+// the very value modules receive: the body is parsed once.
 // Methods are built once at start from their config key; every failure names its status
 // (401 authentication, 403 IP, 400 schema, 429 rate limit) and the message for the sender.
 #pragma once
@@ -58,6 +60,11 @@ class Validator {
                                                std::string_view body) const {
     (void)request;
     (void)body;
+    return std::nullopt;
+  }
+  virtual bool NeedsPayload() const { return false; }
+  virtual std::optional<AuthFailure> CheckPayload(const boost::json::value& payload) const {
+    (void)payload;
     return std::nullopt;
   }
 };

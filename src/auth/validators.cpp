@@ -6,6 +6,7 @@
 #include "auth/header_auth.hpp"
 #include "auth/hmac.hpp"
 #include "auth/ip_whitelist.hpp"
+#include "auth/json_schema.hpp"
 #include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
@@ -67,6 +68,7 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
       {"authorization", {}, BuildAuthorization},
       {"hmac", {}, BuildHmac},
       {"ip_whitelist", {"trusted_proxies"}, BuildIpWhitelist},
+      {"json_schema", {}, BuildJsonSchema},
       {"query_auth", {}, BuildQueryAuth},
       {"header_auth", {}, BuildHeaderAuth},
   };
