@@ -2,7 +2,9 @@
 // (basic_auth, hmac, jwt, ip_whitelist, ...), and what a method sees of the request.
 //
 // A method checks what it can from the head (CheckHead, before the body is read, so a request
-// that fails is never buffered) and, if it signs the body, from the raw body (CheckBody).
+// that fails is never buffered), if it signs the body, from the raw body (CheckBody), and if it
+// validates content (json_schema), from the payload parsed by data_type (CheckPayload), which is
+// the very value modules receive: the body is parsed once.
 // A method that must ask another server (oauth2 token introspection) says so with
 // NeedsAsyncCheck; the pipeline then awaits its CheckAsync, still before the body is read, and
 // methods that need no such call keep the synchronous path.
@@ -67,6 +69,11 @@ class Validator {
                                                std::string_view body) const {
     (void)request;
     (void)body;
+    return std::nullopt;
+  }
+  virtual bool NeedsPayload() const { return false; }
+  virtual std::optional<AuthFailure> CheckPayload(const boost::json::value& payload) const {
+    (void)payload;
     return std::nullopt;
   }
 };

@@ -8,6 +8,7 @@
 #include "auth/ip_whitelist.hpp"
 #include "auth/jwt.hpp"
 #include "auth/oauth2.hpp"
+#include "auth/json_schema.hpp"
 #include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
@@ -76,6 +77,7 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
       {"authorization", {}, BuildAuthorization},
       {"hmac", {}, BuildHmac},
       {"ip_whitelist", {"trusted_proxies"}, BuildIpWhitelist},
+      {"json_schema", {}, BuildJsonSchema},
       {"query_auth", {}, BuildQueryAuth},
       {"header_auth", {}, BuildHeaderAuth},
   };

@@ -245,6 +245,7 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
     if (value.get_object().if_contains(kind.key) == nullptr) continue;
     if (auto validator = kind.build(value.get_object(), path, errors)) {
       webhook->checks_body = webhook->checks_body || validator->NeedsBody();
+      webhook->checks_payload = webhook->checks_payload || validator->NeedsPayload();
       webhook->validators.push_back(std::move(validator));
     }
   }

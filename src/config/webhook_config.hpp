@@ -30,6 +30,7 @@ struct WebhookDefinition {
   // Authentication and validation methods, in the order they run (src/auth/validators.cpp).
   std::vector<std::shared_ptr<const Validator>> validators;
   bool checks_body = false;  // some method signs the body (hmac, ...)
+  bool checks_payload = false;  // some method validates the parsed payload (json_schema)
   Chain chain;  // a single `module` is a chain of one item
 };
 

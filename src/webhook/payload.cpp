@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "util/utf8.hpp"
+
 namespace wg {
 namespace json = boost::json;
 namespace {
@@ -12,12 +14,6 @@ PayloadResult Fail(unsigned status, std::string detail) {
   result.status = status;
   result.detail = std::move(detail);
   return result;
-}
-
-size_t CountCodePoints(std::string_view text) {
-  size_t count = 0;
-  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-  return count;
 }
 
 // Depth as the Python project counts it: the root is at depth 0 and every value inside a

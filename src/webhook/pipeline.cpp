@@ -197,6 +197,14 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
       {NewDeliveryId(), admission.webhook_id, std::move(headers), std::move(body), received_at},
       limits_);
   if (!built.delivery) co_return HttpAnswer::Error(built.status, built.detail);
+  if (webhook.checks_payload) {
+    for (const auto& validator : webhook.validators) {
+      if (!validator->NeedsPayload()) continue;
+      if (auto failure = validator->CheckPayload(built.delivery->payload)) {
+        co_return Refuse(*failure, admission.webhook_id);
+      }
+    }
+  }
   std::shared_ptr<const Delivery> delivery = std::move(built.delivery);
   std::shared_ptr<const Chain> chain(admission.webhook, &webhook.chain);
   asio::any_io_executor executor = co_await asio::this_coro::executor;

@@ -1,6 +1,7 @@
 // The request pipeline for POST /webhook/{id}: id check -> lookup (with the "default" fallback)
 // -> authorization -> header limits -> declared size -> [body read by the HTTP layer] ->
-// payload parsing and limits -> acceptance into the work queue.
+// body signatures -> payload parsing and limits -> payload validation (json_schema) ->
+// acceptance into the work queue.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

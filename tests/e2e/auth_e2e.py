@@ -1,4 +1,4 @@
-"""End to end: basic_auth, header_auth, query_auth and ip_whitelist on the real binary.
+"""End to end: basic_auth, header_auth, query_auth, ip_whitelist and json_schema on the real binary.
 
 The client connects from 127.0.0.1, so that is the peer address every ip_whitelist sees.
 Basic credentials are written out by hand: base64("alice:s3cret") = "YWxpY2U6czNjcmV0".
@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 from gateway import BINARY, Gateway
@@ -128,6 +129,71 @@ class AuthMethodsTest(unittest.TestCase):
                            "Missing required header: X-API-Key")
 
 
+ORDER_SCHEMA = {
+    "type": "object",
+    "required": ["event", "items"],
+    "properties": {
+        "event": {"enum": ["order.created", "order.paid"]},
+        "items": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/item"}},
+    },
+    "$defs": {"item": {"type": "object", "required": ["sku", "price"],
+                       "properties": {"sku": {"type": "string", "pattern": "^[A-Z]{2}-\\d+$"},
+                                      "price": {"type": "number", "minimum": 0}}}},
+}
+
+
+class JsonSchemaTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base_dir = tempfile.mkdtemp(prefix="wg-e2e-schema-")
+        cls.gateway = Gateway({
+            "orders": {"module": "save_to_disk", "module-config": {"base_dir": cls.base_dir},
+                       "json_schema": ORDER_SCHEMA},
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gateway.stop()
+
+    def stored(self):
+        return sorted(name for name in os.listdir(self.base_dir) if name.endswith(".json"))
+
+    def test_valid_payload_is_delivered(self):
+        payload = {"event": "order.paid", "items": [{"sku": "AB-12", "price": 9.5}]}
+        status, _, body = self.gateway.post("orders", payload)
+        self.assertEqual(status, 200, body)
+        path = os.path.join(self.base_dir, body["id"] + ".json")
+        deadline = time.time() + 10
+        while not os.path.exists(path) and time.time() < deadline:
+            time.sleep(0.02)
+        with open(path) as f:
+            self.assertEqual(json.load(f), payload)
+
+    def test_invalid_payload_is_400_and_not_delivered(self):
+        before = self.stored()
+        cases = [
+            ({"event": "order.paid", "items": [{"sku": "AB-12", "price": -1}]},
+             "JSON schema validation failed at /items/0/price (minimum): must be >= 0"),
+            ({"event": "order.paid", "items": [{"sku": "ab12", "price": 1}]},
+             'JSON schema validation failed at /items/0/sku (pattern): must match the pattern '
+             '"^[A-Z]{2}-\\d+$"'),
+            ({"event": "order.paid"},
+             'JSON schema validation failed at the root (required): missing required property '
+             '"items"'),
+            ({"event": "order.lost", "items": []},
+             'JSON schema validation failed at /event (enum): must be one of '
+             '["order.created","order.paid"]'),
+        ]
+        for payload, detail in cases:
+            status, _, body = self.gateway.post("orders", payload)
+            self.assertEqual((status, body), (400, {"detail": detail}))
+        status, _, body = self.gateway.request("POST", "/webhook/orders", "{not json",
+                                               {"Content-Type": "application/json"})
+        self.assertEqual((status, body), (400, {"detail": "Malformed JSON payload"}))
+        time.sleep(0.3)  # a delivery, had one been accepted, would have been written by now
+        self.assertEqual(self.stored(), before, "nothing refused is delivered")
+
+
 class AuthConfigTest(unittest.TestCase):
     def check_config(self, webhooks):
         directory = tempfile.mkdtemp(prefix="wg-e2e-auth-")
@@ -160,6 +226,23 @@ class AuthConfigTest(unittest.TestCase):
                       result.stderr)
         self.assertIn("webhooks.json: /billing/query_auth/parameter_name: Invalid parameter name "
                       "configuration", result.stderr)
+
+    def test_bad_json_schema_refused_with_paths(self):
+        result = self.check_config({
+            "orders": {"module": "log", "json_schema": {
+                "properties": {"id": {"type": "int"}, "sku": {"pattern": "^(ab"}},
+                "items": {"$ref": "#/definitions/missing"}}},
+        })
+        self.assertEqual(result.returncode, 1, result.stderr)
+        lines = [l for l in result.stderr.splitlines() if l.startswith("webhooks.json: ")]
+        self.assertEqual(lines, [
+            'webhooks.json: /orders/json_schema/properties/id/type: unknown type "int" (known: '
+            'array, boolean, integer, null, number, object, string)',
+            'webhooks.json: /orders/json_schema/properties/sku/pattern: invalid regular '
+            'expression "^(ab": missing closing parenthesis at offset 4',
+            'webhooks.json: /orders/json_schema/items/$ref: "#/definitions/missing" points to '
+            'nothing in this schema',
+        ], result.stderr)
 
     def test_valid_config_accepted(self):
         result = self.check_config({

@@ -16,7 +16,9 @@ class PipelineTest : public ::testing::Test {
   PipelineTest() {
     auto loaded = LoadConfigFromText(
         R"({"orders": {"module": "log", "authorization": "Bearer t0ken"},
-            "open": {"module": "log", "acknowledge": "received"}})",
+            "open": {"module": "log", "acknowledge": "received"},
+            "typed": {"module": "log", "acknowledge": "received",
+                      "json_schema": {"required": ["id"]}}})",
         std::nullopt, testing::FakeEnvironment({}), context_);
     EXPECT_TRUE(loaded.config);
     holder_ = std::make_unique<ConfigHolder>(loaded.config);
@@ -137,6 +139,17 @@ TEST_F(PipelineTest, MalformedJsonIs400) {
   EXPECT_EQ(answers[0].status, 400u);
   EXPECT_EQ(answers[0].body, R"({"detail":"Malformed JSON payload"})");
   EXPECT_TRUE(queue_.Idle()) << "nothing accepted";
+}
+
+TEST_F(PipelineTest, PayloadFailingTheJsonSchemaIs400AndNotAccepted) {
+  auto answers = Bodies(*pipeline_, {std::get<Admission>(Head("typed", {}))}, {R"({"n":1})"});
+  EXPECT_EQ(answers[0].status, 400u);
+  EXPECT_EQ(answers[0].body, R"({"detail":"JSON schema validation failed at the root )"
+                             R"((required): missing required property \"id\""})");
+  EXPECT_TRUE(queue_.Idle()) << "nothing accepted";
+
+  answers = Bodies(*pipeline_, {std::get<Admission>(Head("typed", {}))}, {R"({"id":1})"});
+  EXPECT_EQ(answers[0].status, 200u);
 }
 
 }  // namespace
