@@ -3,9 +3,11 @@
 
 #include "auth/authorization.hpp"
 #include "auth/basic_auth.hpp"
+#include "auth/digest_auth.hpp"
 #include "auth/header_auth.hpp"
 #include "auth/hmac.hpp"
 #include "auth/ip_whitelist.hpp"
+#include "auth/oauth1.hpp"
 #include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
@@ -64,6 +66,8 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
       {"basic_auth", {}, BuildBasicAuth},
+      {"digest_auth", {}, BuildDigestAuth},
+      {"oauth1", {}, BuildOauth1},
       {"authorization", {}, BuildAuthorization},
       {"hmac", {}, BuildHmac},
       {"ip_whitelist", {"trusted_proxies"}, BuildIpWhitelist},

@@ -13,6 +13,7 @@
 #include "chain/chain.hpp"
 #include "config/json_reader.hpp"
 #include "modules/module.hpp"
+#include "webhook/credential_cleanup.hpp"
 
 namespace wg {
 
@@ -30,6 +31,7 @@ struct WebhookDefinition {
   // Authentication and validation methods, in the order they run (src/auth/validators.cpp).
   std::vector<std::shared_ptr<const Validator>> validators;
   bool checks_body = false;  // some method signs the body (hmac, ...)
+  CredentialCleanup credential_cleanup;  // applied to every delivery before it is spooled
   Chain chain;  // a single `module` is a chain of one item
 };
 

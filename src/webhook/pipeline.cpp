@@ -157,7 +157,7 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
   BuiltDelivery built = BuildDelivery(
       webhook.data_type,
       {NewDeliveryId(), admission.webhook_id, std::move(headers), std::move(body), received_at},
-      limits_);
+      limits_, webhook.credential_cleanup);
   if (!built.delivery) co_return HttpAnswer::Error(built.status, built.detail);
   std::shared_ptr<const Delivery> delivery = std::move(built.delivery);
   std::shared_ptr<const Chain> chain(admission.webhook, &webhook.chain);
