@@ -1,10 +1,9 @@
 #include "auth/hmac.hpp"
 
 #include <fmt/format.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <initializer_list>
@@ -14,21 +13,35 @@
 #include <vector>
 
 #include "auth/constant_time.hpp"
+#include "auth/crypto.hpp"
 #include "auth/openssl_helpers.hpp"
+#include "auth/request_url.hpp"
 #include "auth/signature_header.hpp"
 #include "config/json_reader.hpp"
+#include "util/ascii.hpp"
+#include "util/base64.hpp"
+#include "util/url_encoding.hpp"
 
 namespace wg {
 namespace {
 
-enum class Provider { kGeneric, kGithub, kGitlab, kShopify, kStripe, kSlack, kStandardWebhooks };
+enum class Provider {
+  kGeneric,
+  kGithub,
+  kGitlab,
+  kShopify,
+  kStripe,
+  kSlack,
+  kStandardWebhooks,
+  kTwilio
+};
 
 struct ProviderName {
   std::string_view name;
   Provider provider;
 };
 
-constexpr std::array<ProviderName, 7> kProviders = {{
+constexpr std::array<ProviderName, 8> kProviders = {{
     {"github", Provider::kGithub},
     {"gitlab", Provider::kGitlab},
     {"shopify", Provider::kShopify},
@@ -36,19 +49,12 @@ constexpr std::array<ProviderName, 7> kProviders = {{
     {"standard_webhooks", Provider::kStandardWebhooks},
     {"stripe", Provider::kStripe},
     {"svix", Provider::kStandardWebhooks},
+    {"twilio", Provider::kTwilio},
 }};
 
 bool IsTimestamped(Provider provider) {
   return provider == Provider::kStripe || provider == Provider::kSlack ||
          provider == Provider::kStandardWebhooks;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool VerifyEd25519(std::string_view public_key, std::string_view signature,
@@ -66,11 +72,6 @@ bool VerifyEd25519(std::string_view public_key, std::string_view signature,
                           message.size()) == 1;
 }
 
-// Same length (public: the digest size) and same bytes, compared in constant time.
-bool SameBytes(std::string_view a, std::string_view b) {
-  return !a.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 AuthFailure Fail(std::string message, std::string reason) {
   return AuthFailure{401, std::move(message), std::move(reason), {}};
 }
@@ -83,12 +84,13 @@ struct HmacSettings {
   std::vector<std::string> secrets;         // HMAC keys (decoded for standard webhooks)
   std::vector<std::string> public_keys;     // raw ed25519 keys (standard webhooks v1a)
   int64_t tolerance = 300;
+  std::optional<RequestOrigin> public_url;  // twilio: the URL Twilio calls, when not rebuilt
 };
 
 class HmacValidator final : public Validator {
  public:
   explicit HmacValidator(HmacSettings settings)
-      : settings_(std::move(settings)), header_lower_(Lower(settings_.header)) {}
+      : settings_(std::move(settings)), header_lower_(AsciiLower(settings_.header)) {}
 
   // The head stage checks everything but the signature itself, so a request with a missing
   // header or a stale timestamp is refused before its body is read.
@@ -118,6 +120,8 @@ class HmacValidator final : public Validator {
         return CheckSlack(request, body);
       case Provider::kStandardWebhooks:
         return CheckStandardWebhooks(request, body);
+      case Provider::kTwilio:
+        return CheckTwilio(request, body);
     }
     return Fail("Invalid HMAC signature", "hmac_unknown_provider");
   }
@@ -166,7 +170,7 @@ class HmacValidator final : public Validator {
     if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
     std::string_view signature = std::get<std::string_view>(header);
     if (auto equals = signature.find('='); equals != std::string_view::npos) {
-      if (Lower(signature.substr(0, equals)) != settings_.algorithm) {
+      if (AsciiLower(signature.substr(0, equals)) != settings_.algorithm) {
         return Fail("Invalid HMAC signature", "hmac_algorithm_mismatch");
       }
       signature.remove_prefix(equals + 1);
@@ -295,6 +299,40 @@ class HmacValidator final : public Validator {
     return Mismatch();
   }
 
+  // Twilio signs the URL it calls (with `bodySHA256=<hex SHA-256 of the body>` in the query for
+  // a JSON body), followed, for a form body, by every field as name + value sorted by name then
+  // value. Its own validators accept the URL with and without the scheme's default port,
+  // because Twilio is not consistent about it; so do we.
+  std::optional<AuthFailure> CheckTwilio(const AuthRequest& request,
+                                         std::optional<std::string_view> body) const {
+    auto header = Require(request, "x-twilio-signature", "X-Twilio-Signature");
+    if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
+    auto signature = DecodeBase64(std::get<std::string_view>(header));
+    if (!signature) return Fail("Invalid HMAC signature format (must be base64)", "hmac_format");
+    auto origin = FindRequestOrigin(request, settings_.public_url);
+    if (!origin) {
+      return Fail("Cannot verify the Twilio signature: no Host header", "hmac_no_host");
+    }
+    if (!body) return std::nullopt;
+
+    std::string fields;
+    if (const std::string* body_hash = request.Query("bodySHA256")) {
+      if (!SameBytes(AsciiLower(*body_hash), HexEncode(ComputeDigest("SHA256", {*body})))) {
+        return Fail("Invalid HMAC signature", "hmac_body_hash_mismatch");
+      }
+    } else if (IsFormBody(request)) {
+      auto form = DecodeForm(*body);
+      if (!form) return Mismatch();
+      std::sort(form->begin(), form->end());
+      form->erase(std::unique(form->begin(), form->end()), form->end());
+      for (const auto& [name, value] : *form) fields += name + value;
+    }
+    for (const std::string& base : {BaseWithoutDefaultPort(*origin), BaseWithPort(*origin)}) {
+      if (AnySecretSigns(*signature, {base, request.target, fields})) return std::nullopt;
+    }
+    return Mismatch();
+  }
+
   HmacSettings settings_;
   std::string header_lower_;
 };
@@ -349,7 +387,7 @@ std::shared_ptr<const Validator> BuildHmac(const boost::json::object& webhook,
 
   const bool has_provider = reader.Has("provider");
   if (auto provider = reader.String("provider")) {
-    const std::string name = Lower(*provider);
+    const std::string name = AsciiLower(*provider);
     bool known = false;
     for (const auto& entry : kProviders) {
       if (entry.name == name) {
@@ -360,7 +398,7 @@ std::shared_ptr<const Validator> BuildHmac(const boost::json::object& webhook,
     if (!known) {
       errors.Add(reader.PathOf("provider"),
                  fmt::format("unknown HMAC provider \"{}\" (supported: github, gitlab, shopify, "
-                             "slack, standard_webhooks, stripe, svix)",
+                             "slack, standard_webhooks, stripe, svix, twilio)",
                              *provider));
     }
   }
@@ -375,9 +413,16 @@ std::shared_ptr<const Validator> BuildHmac(const boost::json::object& webhook,
     }
   }
   if (settings.provider == Provider::kGithub) settings.header = "X-Hub-Signature-256";
+  if (settings.provider == Provider::kTwilio) settings.digest = "SHA1";
+  if (reader.Has("public_url")) {
+    settings.public_url = ReadPublicUrl(reader);
+    if (settings.provider != Provider::kTwilio) {
+      errors.Add(reader.PathOf("public_url"), "only with \"provider\": \"twilio\"");
+    }
+  }
 
   if (auto algorithm = reader.String("algorithm")) {
-    const std::string name = Lower(*algorithm);
+    const std::string name = AsciiLower(*algorithm);
     if (has_provider) {
       errors.Add(reader.PathOf("algorithm"), "only without \"provider\" (the provider fixes it)");
     } else if (name == "sha256") {

@@ -18,8 +18,14 @@
 //                                   bytes of "whsec_<base64>"; "v1a,<base64>" ed25519 entries are
 //                                   checked against "whpk_<base64>" public keys. Both names read
 //                                   the webhook-* headers, else the svix-* ones.
+//                twilio             X-Twilio-Signature: <base64 HMAC-SHA1(auth token, URL + for a
+//                                   form body every field's name + value, sorted)>; a JSON body
+//                                   is covered by the URL's bodySHA256=<hex SHA-256(body)>. The
+//                                   URL is rebuilt as request_url.hpp says.
 //   tolerance  seconds a timestamp may be off, either way (stripe, slack, standard_webhooks,
 //              svix only; default 300)
+//   public_url twilio only: the URL's scheme, host and port (and path prefix) as Twilio calls it
+//              (https://hooks.example.com), when the Host header does not tell
 //   header     generic only: the signature header (default X-HMAC-Signature)
 //   algorithm  generic only: sha256 (default), sha1 or sha512
 //

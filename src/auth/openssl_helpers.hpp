@@ -1,5 +1,5 @@
 // Small OpenSSL helpers shared by the signature methods (hmac, jwt, oauth2): one deleter for the
-// handles they own, and HMAC over a message given in parts.
+// handles they own. HMAC and hashes over a message given in parts are in crypto.hpp.
 #pragma once
 
 #include <openssl/bio.h>
@@ -7,10 +7,9 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include <initializer_list>
 #include <memory>
-#include <string>
-#include <string_view>
+
+#include "auth/crypto.hpp"
 
 namespace wg {
 
@@ -26,10 +25,5 @@ struct OpenSslFree {
 
 template <typename T>
 using OpenSslPtr = std::unique_ptr<T, OpenSslFree>;
-
-// HMAC (`digest` is OpenSSL's name, e.g. "SHA256") of the concatenated parts; empty on an
-// OpenSSL failure, so it never matches a signature.
-std::string ComputeHmac(const char* digest, std::string_view key,
-                        std::initializer_list<std::string_view> parts);
 
 }  // namespace wg

@@ -2,31 +2,14 @@
 
 #include <charconv>
 
+#include "util/ascii.hpp"
+
 namespace wg {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-}  // namespace
 
 bool IsHex(std::string_view text) {
   if (text.empty()) return false;
   for (char c : text) {
-    if (HexValue(c) < 0) return false;
+    if (HexDigitValue(c) < 0) return false;
   }
   return true;
 }
@@ -35,32 +18,7 @@ std::optional<std::string> DecodeHex(std::string_view text) {
   if (!IsHex(text) || text.size() % 2 != 0) return std::nullopt;
   std::string out(text.size() / 2, '\0');
   for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(HexValue(text[2 * i]) * 16 + HexValue(text[2 * i + 1]));
-  }
-  return out;
-}
-
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  size_t padding = 0;
-  while (!text.empty() && text.back() == '=' && padding < 2) {
-    text.remove_suffix(1);
-    ++padding;
-  }
-  if (text.empty() || text.size() % 4 == 1) return std::nullopt;
-  if (padding > 0 && (text.size() + padding) % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    int value = Base64Value(c);
-    if (value < 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<uint32_t>(value);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xff));
-    }
+    out[i] = static_cast<char>(HexDigitValue(text[2 * i]) * 16 + HexDigitValue(text[2 * i + 1]));
   }
   return out;
 }

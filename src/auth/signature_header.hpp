@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/base64.hpp"  // DecodeBase64
+
 namespace wg {
 
 // At least one character, all of them hex digits (either case).
@@ -17,9 +19,6 @@ bool IsHex(std::string_view text);
 
 // Raw bytes of a hex string; nullopt unless IsHex and the length is even.
 std::optional<std::string> DecodeHex(std::string_view text);
-
-// Standard alphabet; the trailing '=' padding may be present or not.
-std::optional<std::string> DecodeBase64(std::string_view text);
 
 // Whole non-negative integer seconds, at most 18 digits; nothing else.
 std::optional<int64_t> ParseUnixSeconds(std::string_view text);

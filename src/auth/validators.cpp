@@ -3,12 +3,14 @@
 
 #include "auth/authorization.hpp"
 #include "auth/basic_auth.hpp"
+#include "auth/digest_auth.hpp"
 #include "auth/header_auth.hpp"
 #include "auth/hmac.hpp"
 #include "auth/ip_whitelist.hpp"
 #include "auth/jwt.hpp"
 #include "auth/oauth2.hpp"
 #include "auth/json_schema.hpp"
+#include "auth/oauth1.hpp"
 #include "auth/query_auth.hpp"
 #include "config/json_reader.hpp"
 
@@ -72,7 +74,9 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
       {"basic_auth", {}, BuildBasicAuth},
+      {"digest_auth", {}, BuildDigestAuth},
       {"jwt", {}, BuildJwt},
+      {"oauth1", {}, BuildOauth1},
       {"oauth2", {}, BuildOauth2},
       {"authorization", {}, BuildAuthorization},
       {"hmac", {}, BuildHmac},

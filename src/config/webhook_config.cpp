@@ -12,10 +12,9 @@ namespace {
 
 // Keys of the Python project's webhook definition that this build does not implement yet.
 // Refusing to start is safer than silently accepting webhooks a user meant to authenticate.
-constexpr std::array<std::string_view, 15> kNotYetSupportedKeys = {
+constexpr std::array<std::string_view, 14> kNotYetSupportedKeys = {
     "basic_auth", "jwt", "hmac", "ip_whitelist", "trusted_proxies", "header_auth", "query_auth",
-    "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema", "credential_cleanup",
-    "rate_limit", "dedup"};
+    "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema", "rate_limit", "dedup"};
 
 bool IsValidatorKey(std::string_view key) {
   for (const auto& kind : ValidatorKinds()) {
@@ -248,6 +247,12 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
       webhook->checks_payload = webhook->checks_payload || validator->NeedsPayload();
       webhook->validators.push_back(std::move(validator));
     }
+  }
+
+  if (const json::value* cleanup = reader.Get("credential_cleanup")) {
+    auto parsed =
+        CredentialCleanup::FromConfig(*cleanup, reader.PathOf("credential_cleanup"), errors);
+    if (parsed) webhook->credential_cleanup = std::move(*parsed);
   }
 
   std::string acknowledge = reader.StringOr("acknowledge", "persisted");

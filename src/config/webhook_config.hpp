@@ -13,6 +13,7 @@
 #include "chain/chain.hpp"
 #include "config/json_reader.hpp"
 #include "modules/module.hpp"
+#include "webhook/credential_cleanup.hpp"
 
 namespace wg {
 
@@ -31,6 +32,7 @@ struct WebhookDefinition {
   std::vector<std::shared_ptr<const Validator>> validators;
   bool checks_body = false;  // some method signs the body (hmac, ...)
   bool checks_payload = false;  // some method validates the parsed payload (json_schema)
+  CredentialCleanup credential_cleanup;  // applied to every delivery before it is spooled
   Chain chain;  // a single `module` is a chain of one item
 };
 

@@ -6,17 +6,11 @@
 
 #include "spool/spool.hpp"
 #include "spool/spool_dispatcher.hpp"
+#include "util/url_encoding.hpp"
 
 namespace wg {
 namespace http = boost::beast::http;
 namespace {
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> segments;
@@ -33,21 +27,7 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 }  // namespace
 
 std::optional<std::string> DecodePathSegment(std::string_view segment) {
-  std::string out;
-  out.reserve(segment.size());
-  for (size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] != '%') {
-      out.push_back(segment[i]);
-      continue;
-    }
-    if (i + 2 >= segment.size()) return std::nullopt;
-    int hi = Hex(segment[i + 1]);
-    int lo = Hex(segment[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
+  return PercentDecode(segment);
 }
 
 HttpAnswer Router::Health() const {

@@ -31,7 +31,7 @@ struct Delivery {
   std::string id;          // delivery id, also returned to the sender
   std::string webhook_id;  // as requested in the URL ("default" fallback keeps the requested id)
   DataType data_type = DataType::kJson;
-  std::string body;            // the raw request body
+  std::string body;            // the request body; json/form: re-encoded if credentials cleaned
   boost::json::value payload;  // json/form/text: the parsed payload; blob: null
   std::vector<Header> headers;
   std::string content_type;

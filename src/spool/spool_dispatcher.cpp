@@ -220,7 +220,8 @@ asio::awaitable<std::shared_ptr<const Delivery>> SpoolDispatcher::Load(
                       std::move(record->headers), std::move(record->body),
                       std::chrono::system_clock::time_point(
                           std::chrono::microseconds(record->received_at_us))};
-  BuiltDelivery built = BuildDelivery(tracked->webhook->data_type, std::move(parts), limits_);
+  BuiltDelivery built = BuildDelivery(tracked->webhook->data_type, std::move(parts), limits_,
+                                      tracked->webhook->credential_cleanup);
   if (!built.delivery) {
     tracked->load_error = fmt::format("the body is refused now: {}", built.detail);
     co_return nullptr;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "util/utf8.hpp"
+#include "util/url_encoding.hpp"
 
 namespace wg {
 namespace json = boost::json;
@@ -55,50 +56,11 @@ std::optional<PayloadResult> CheckValue(const json::value& value, size_t depth,
   }
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool FormDecode(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return true;
-}
-
 PayloadResult ParseForm(std::string_view body, const RequestLimits& limits) {
+  auto pairs = DecodeForm(body);
+  if (!pairs) return Fail(400, "Malformed form payload");
   json::object fields;
-  std::string key;
-  std::string value;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t end = body.find('&', start);
-    if (end == std::string_view::npos) end = body.size();
-    std::string_view pair = body.substr(start, end - start);
-    start = end + 1;
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view raw_key = pair.substr(0, eq);
-    std::string_view raw_value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (!FormDecode(raw_key, key) || !FormDecode(raw_value, value)) {
-      return Fail(400, "Malformed form payload");
-    }
+  for (auto& [key, value] : *pairs) {
     if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
       return Fail(400, "Form payload is not valid UTF-8");
     }
@@ -111,6 +73,19 @@ PayloadResult ParseForm(std::string_view body, const RequestLimits& limits) {
   PayloadResult result;
   result.payload = std::move(fields);
   return result;
+}
+
+// The body a cleaned json or form payload parses back from (only these two are cleaned).
+std::string EncodeAgain(DataType type, const json::value& payload) {
+  if (type != DataType::kForm) return json::serialize(payload);
+  std::string body;
+  for (const auto& field : payload.get_object()) {
+    if (!body.empty()) body += '&';
+    body += PercentEncode(field.key());
+    body += '=';
+    if (const auto* text = field.value().if_string()) body += PercentEncode(*text);
+  }
+  return body;
 }
 
 }  // namespace
@@ -176,9 +151,12 @@ PayloadResult ParsePayload(DataType type, std::string_view body, const RequestLi
   return Fail(415, "Unsupported data type");
 }
 
-BuiltDelivery BuildDelivery(DataType type, DeliveryParts parts, const RequestLimits& limits) {
+BuiltDelivery BuildDelivery(DataType type, DeliveryParts parts, const RequestLimits& limits,
+                            const CredentialCleanup& cleanup) {
   PayloadResult parsed = ParsePayload(type, parts.body, limits);
   if (!parsed.ok) return {nullptr, parsed.status, std::move(parsed.detail)};
+  cleanup.Clean(parts.headers);
+  if (cleanup.Clean(parsed.payload)) parts.body = EncodeAgain(type, parsed.payload);
   auto delivery = std::make_shared<Delivery>();
   delivery->id = std::move(parts.delivery_id);
   delivery->webhook_id = std::move(parts.webhook_id);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "modules/module.hpp"
+#include "webhook/credential_cleanup.hpp"
 #include "webhook/limits.hpp"
 
 namespace wg {
@@ -27,7 +28,9 @@ PayloadResult ParsePayload(DataType type, std::string_view body, const RequestLi
 bool IsValidUtf8(std::string_view text);
 
 // The shared, immutable delivery every chain item receives, with the body parsed by the
-// webhook's data_type; on a parse error, the status and message for the sender.
+// webhook's data_type and credentials cleaned (credential_cleanup.hpp); on a parse error, the
+// status and message for the sender. When cleaning changed a json or form payload, `body` is
+// that payload encoded again, so what is spooled holds no secret and parses to the same payload.
 struct DeliveryParts {
   std::string delivery_id;
   std::string webhook_id;
@@ -40,6 +43,7 @@ struct BuiltDelivery {
   unsigned status = 200;
   std::string detail;
 };
-BuiltDelivery BuildDelivery(DataType type, DeliveryParts parts, const RequestLimits& limits);
+BuiltDelivery BuildDelivery(DataType type, DeliveryParts parts, const RequestLimits& limits,
+                            const CredentialCleanup& cleanup);
 
 }  // namespace wg

@@ -195,7 +195,7 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
   BuiltDelivery built = BuildDelivery(
       webhook.data_type,
       {NewDeliveryId(), admission.webhook_id, std::move(headers), std::move(body), received_at},
-      limits_);
+      limits_, webhook.credential_cleanup);
   if (!built.delivery) co_return HttpAnswer::Error(built.status, built.detail);
   if (webhook.checks_payload) {
     for (const auto& validator : webhook.validators) {

@@ -18,6 +18,9 @@ struct FakeRequest {
   std::vector<Header> headers;
   std::vector<std::pair<std::string, std::string>> query;
   std::string peer = "127.0.0.1";
+  std::string method = "POST";
+  std::string target = "/webhook/orders";  // path and query
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 
   FakeRequest& WithHeader(std::string name, std::string value) {
     headers.push_back({std::move(name), std::move(value)});
@@ -29,6 +32,16 @@ struct FakeRequest {
   }
   FakeRequest& FromPeer(std::string address) {
     peer = std::move(address);
+    return *this;
+  }
+  // The target's query is not parsed into `query`: add it with WithQuery where it matters.
+  FakeRequest& At(std::string request_method, std::string request_target) {
+    method = std::move(request_method);
+    target = std::move(request_target);
+    return *this;
+  }
+  FakeRequest& AtTime(std::chrono::system_clock::time_point time) {
+    now = time;
     return *this;
   }
 };
@@ -52,17 +65,23 @@ inline Built Build(const ValidatorFactory& factory, std::string_view webhook_jso
   return built;
 }
 
-// The failure, or nullopt when the request passes.
-inline std::optional<AuthFailure> Check(const Validator& validator, const FakeRequest& request) {
-  AuthRequest view{"POST",          "/webhook/orders", "/webhook/orders",
-                   request.headers, request.query,     request.peer,
-                   std::chrono::system_clock::now()};
-  return validator.CheckHead(view);
+// The failure, or nullopt when the request passes: the head, then, for a method that signs
+// the body and passed the head, the body, as the pipeline runs them.
+inline std::optional<AuthFailure> Check(const Validator& validator, const FakeRequest& request,
+                                        std::string_view body = {}) {
+  std::string_view target = request.target;
+  AuthRequest view{request.method,  target,        target.substr(0, target.find('?')),
+                   request.headers, request.query, request.peer,
+                   request.now};
+  if (auto failure = validator.CheckHead(view)) return failure;
+  if (!validator.NeedsBody()) return std::nullopt;
+  return validator.CheckBody(view, body);
 }
 
 // The 401/403 message, or "pass".
-inline std::string Outcome(const Validator& validator, const FakeRequest& request) {
-  auto failure = Check(validator, request);
+inline std::string Outcome(const Validator& validator, const FakeRequest& request,
+                           std::string_view body = {}) {
+  auto failure = Check(validator, request, body);
   return failure ? failure->message : "pass";
 }
 

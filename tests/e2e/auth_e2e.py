@@ -1,19 +1,63 @@
-"""End to end: basic_auth, header_auth, query_auth, ip_whitelist and json_schema on the real binary.
+"""End to end: basic_auth, digest_auth, oauth1, header_auth, query_auth, ip_whitelist and
+json_schema on the real binary.
 
 The client connects from 127.0.0.1, so that is the peer address every ip_whitelist sees.
 Basic credentials are written out by hand: base64("alice:s3cret") = "YWxpY2U6czNjcmV0".
+Digest is answered by Python's own urllib.request.HTTPDigestAuthHandler; OAuth 1.0 signatures
+are made here with hmac/hashlib/base64 from the base string of RFC 5849 §3.4.1.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
 
 from gateway import BINARY, Gateway
 
 GOOD_BASIC = "Basic YWxpY2U6czNjcmV0"  # alice:s3cret
 WRONG_BASIC = "Basic YWxpY2U6d3Jvbmc="  # alice:wrong
+
+
+def digest_header(nonce, user, password, nc="00000001", uri="/webhook/digest", realm="orders",
+                  algorithm="MD5"):
+    """RFC 7616 with qop=auth, computed here."""
+    digest = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
+    h = lambda text: digest(text.encode()).hexdigest()
+    response = h("%s:%s:%s:c1:auth:%s" % (h("%s:%s:%s" % (user, realm, password)), nonce, nc,
+                                          h("POST:" + uri)))
+    return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, qop=auth, '
+            'nc=%s, cnonce="c1", response="%s"' % (user, realm, nonce, uri, algorithm, nc,
+                                                   response))
+
+
+def oauth_quote(text):
+    return urllib.parse.quote(text, safe="~")
+
+
+def oauth1_header(method, url, consumer_secret, nonce, timestamp=None, form=None):
+    """An RFC 5849 HMAC-SHA1 Authorization header for consumer key "ck", no token."""
+    params = {"oauth_consumer_key": "ck", "oauth_nonce": nonce,
+              "oauth_signature_method": "HMAC-SHA1",
+              "oauth_timestamp": str(int(time.time()) if timestamp is None else timestamp),
+              "oauth_version": "1.0"}
+    parsed = urllib.parse.urlsplit(url)
+    pairs = list(params.items()) + urllib.parse.parse_qsl(parsed.query, keep_blank_values=True)
+    pairs += list((form or {}).items())
+    normalized = "&".join("%s=%s" % pair for pair in
+                          sorted((oauth_quote(k), oauth_quote(v)) for k, v in pairs))
+    base_url = "%s://%s%s" % (parsed.scheme, parsed.netloc, parsed.path)
+    base = "&".join([method, oauth_quote(base_url), oauth_quote(normalized)])
+    key = oauth_quote(consumer_secret) + "&"
+    signature = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest())
+    params["oauth_signature"] = signature.decode()
+    return "OAuth " + ", ".join('%s="%s"' % (k, oauth_quote(v)) for k, v in params.items())
 
 
 class AuthMethodsTest(unittest.TestCase):
@@ -32,6 +76,12 @@ class AuthMethodsTest(unittest.TestCase):
                            "trusted_proxies": ["127.0.0.1"]},
             "ip_untrusted": {"module": "log", "ip_whitelist": ["203.0.113.0/24"],
                              "trusted_proxies": ["192.0.2.1"]},
+            "digest": {"module": "log", "digest_auth": {**basic, "realm": "orders"}},
+            "digest_sha256": {"module": "log", "digest_auth": {**basic, "algorithm": "SHA-256"}},
+            "oauth1": {"module": "log", "oauth1": {"consumer_key": "ck",
+                                                   "consumer_secret": "c s&ecret"}},
+            "oauth1_form": {"module": "log", "data_type": "form",
+                            "oauth1": {"consumer_key": "ck", "consumer_secret": "c s&ecret"}},
             "all": {"module": "log", "basic_auth": basic,
                     "ip_whitelist": ["127.0.0.1"],
                     "query_auth": {"parameter_name": "token", "api_key": "q-key"},
@@ -65,6 +115,92 @@ class AuthMethodsTest(unittest.TestCase):
                            "Invalid base64 encoding in Authorization header")
         self.assertRefused(self.post("basic", {"Authorization": "Basic  YWxpY2U6czNjcmV0"}), 401,
                            "Invalid Basic authentication format")
+
+    def digest_post(self, webhook, user, password):
+        """A POST through urllib's digest handler: it answers our challenge by itself."""
+        manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        url = "http://127.0.0.1:%d/webhook/%s?x=1" % (self.gateway.port, webhook)
+        manager.add_password(None, url, user, password)
+        opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(manager))
+        request = urllib.request.Request(url, data=b'{"x": 1}',
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with opener.open(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, str(error)
+
+    def test_digest_auth(self):
+        # Python's urllib answers the challenge by itself (it knows MD5 only).
+        status, body = self.digest_post("digest", "alice", "s3cret")
+        self.assertEqual(status, 200, body)
+        status, headers, body = self.gateway.request("POST", "/webhook/digest", {"x": 1})
+        self.assertEqual((status, body), (401, {"detail": "Missing Authorization header"}))
+        challenge = headers["www-authenticate"]
+        self.assertTrue(challenge.startswith('Digest realm="orders", qop="auth", algorithm=MD5, '
+                                             'nonce="'), challenge)
+
+        sha256_challenge = self.gateway.request("POST", "/webhook/digest_sha256",
+                                                {"x": 1})[1]["www-authenticate"]
+        self.assertTrue(sha256_challenge.startswith(
+            'Digest realm="Webhook API", qop="auth", algorithm=SHA-256, nonce="'), sha256_challenge)
+        sha256_nonce = sha256_challenge.split('nonce="')[1].split('"')[0]
+        status, body = self.post("digest_sha256", {"Authorization": digest_header(
+            sha256_nonce, "alice", "s3cret", uri="/webhook/digest_sha256", realm="Webhook API",
+            algorithm="SHA-256")})
+        self.assertEqual(status, 200, body)
+
+        nonce = challenge.split('nonce="')[1].split('"')[0]
+        self.assertRefused(self.post("digest", {"Authorization": digest_header(
+            nonce, "alice", "wrong")}), 401, "Invalid digest auth response")
+        self.assertRefused(self.post("digest", {"Authorization": digest_header(
+            nonce, "bob", "s3cret")}), 401, "Invalid digest auth username")
+        self.assertRefused(self.post("digest", {"Authorization": GOOD_BASIC}), 401,
+                           "Digest authentication required")
+
+    def test_digest_replay_is_refused(self):
+        challenge = self.gateway.request("POST", "/webhook/digest", {"x": 1})[1]
+        nonce = challenge["www-authenticate"].split('nonce="')[1].split('"')[0]
+        header = digest_header(nonce, "alice", "s3cret")
+        status, body = self.post("digest", {"Authorization": header})
+        self.assertEqual(status, 200, body)
+        self.assertRefused(self.post("digest", {"Authorization": header}), 401,
+                           "Digest auth nonce count already used (replay detected)")
+        status, body = self.post("digest", {"Authorization": digest_header(
+            nonce, "alice", "s3cret", nc="00000002")})
+        self.assertEqual(status, 200, body)
+
+    def test_oauth1(self):
+        port = self.gateway.port
+        url = "http://127.0.0.1:%d/webhook/oauth1?a=1&b=x%%20y" % port
+        target = "oauth1?a=1&b=x%20y"
+        header = oauth1_header("POST", url, "c s&ecret", "n-1")
+        status, body = self.post(target, {"Authorization": header})
+        self.assertEqual(status, 200, body)
+        self.assertRefused(self.post(target, {"Authorization": header}), 401,
+                           "OAuth 1.0 nonce has already been used (replay attack detected)")
+        # A form body is signed too.
+        form = {"event": "paid", "amount": "12"}
+        form_url = "http://127.0.0.1:%d/webhook/oauth1_form" % port
+        header = oauth1_header("POST", form_url, "c s&ecret", "n-2", form=form)
+        status, _, body = self.gateway.request(
+            "POST", "/webhook/oauth1_form", urllib.parse.urlencode(form),
+            {"Content-Type": "application/x-www-form-urlencoded", "Authorization": header})
+        self.assertEqual(status, 200, body)
+
+        self.assertRefused(self.post(target, {"Authorization": oauth1_header(
+            "POST", url, "wrong", "n-3")}), 401, "Invalid OAuth 1.0 signature")
+        self.assertRefused(self.post("oauth1?a=2&b=x%20y", {"Authorization": oauth1_header(
+            "POST", url, "c s&ecret", "n-4")}), 401, "Invalid OAuth 1.0 signature")
+        stale = int(time.time()) - 1000
+        status, body = self.post(target, {"Authorization": oauth1_header(
+            "POST", url, "c s&ecret", "n-5", timestamp=stale)})
+        self.assertEqual(status, 401)
+        self.assertRegex(body["detail"],
+                         r"^OAuth 1.0 timestamp out of window \(diff: 100\ds, max: 300s\)$")
+        self.assertRefused(self.post(target), 401, "Missing Authorization header")
+        self.assertRefused(self.post(target, {"Authorization": GOOD_BASIC}), 401,
+                           "OAuth 1.0 authentication required")
 
     def test_header_auth(self):
         status, body = self.post("header", {"X-Token": "Key-123"})
@@ -243,6 +379,22 @@ class AuthConfigTest(unittest.TestCase):
             'webhooks.json: /orders/json_schema/items/$ref: "#/definitions/missing" points to '
             'nothing in this schema',
         ], result.stderr)
+
+    def test_digest_oauth1_and_cleanup_config_errors_with_paths(self):
+        result = self.check_config({
+            "orders": {"module": "log", "digest_auth": {"username": "a", "password": "p",
+                                                        "algorithm": "SHA-1"},
+                       "oauth1": {"consumer_key": "k", "consumer_secret": "s",
+                                  "signature_method": "RSA-SHA1"},
+                       "credential_cleanup": {"mode": "hash"}}})
+        self.assertEqual(result.returncode, 1, result.stderr)
+        for line in ("webhooks.json: /orders/digest_auth/algorithm: Invalid digest auth "
+                     "algorithm: SHA-1",
+                     "webhooks.json: /orders/oauth1/signature_method: Invalid OAuth 1.0 "
+                     "signature method: RSA-SHA1",
+                     'webhooks.json: /orders/credential_cleanup/mode: must be mask or remove, '
+                     'got "hash"'):
+            self.assertIn(line, result.stderr)
 
     def test_valid_config_accepted(self):
         result = self.check_config({

@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 import unittest
+import urllib.parse
 
 from gateway import Gateway
 
@@ -63,6 +64,9 @@ class SignaturesTest(unittest.TestCase):
             "stdwh": {**log, "hmac": {"provider": "standard_webhooks",
                                       "secrets": [STD_SECRET, STD_OLD_SECRET]}},
             "svix": {**log, "hmac": {"provider": "svix", "secret": STD_SECRET}},
+            "twilio": {**log, "hmac": {"provider": "twilio", "secret": "tw-auth-token"}},
+            "twilio_form": {**log, "data_type": "form",
+                            "hmac": {"provider": "twilio", "secret": "tw-auth-token"}},
         })
 
     @classmethod
@@ -183,6 +187,35 @@ class SignaturesTest(unittest.TestCase):
         headers = std_headers(STD_KEY, now, prefix="svix-")
         del headers["svix-signature"]
         self.assertRefused("svix", headers, "Missing svix-signature header")
+
+    def twilio_signature(self, url, params=()):
+        """base64(HMAC-SHA1(auth token, url + name + value of every field, sorted))."""
+        signed = url + "".join(name + value for name, value in sorted(params))
+        return base64.b64encode(hmac.new(b"tw-auth-token", signed.encode(),
+                                         hashlib.sha1).digest()).decode()
+
+    def test_twilio_form_and_json(self):
+        # The URL Twilio called: ours, as the Host header names it.
+        url = "http://127.0.0.1:%d/webhook/twilio_form?Account=AC1" % self.gateway.port
+        fields = [("CallSid", "CA123"), ("From", "+15551234567"), ("Body", "hi there")]
+        form = urllib.parse.urlencode(fields)
+        form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        good = self.twilio_signature(url, fields)
+        target = "twilio_form?Account=AC1"
+        self.assertAccepted(target, {**form_headers, "X-Twilio-Signature": good}, body=form)
+        self.assertRefused(target, {**form_headers, "X-Twilio-Signature": good},
+                           "Invalid HMAC signature", body=form.replace("hi", "ho"))
+        self.assertRefused("twilio_form?Account=AC2", {**form_headers, "X-Twilio-Signature": good},
+                           "Invalid HMAC signature", body=form)
+        self.assertRefused(target, form_headers, "Missing X-Twilio-Signature header", body=form)
+
+        # A JSON body: Twilio adds its SHA-256 to the URL and signs the URL alone.
+        body_hash = hashlib.sha256(BODY.encode()).hexdigest()
+        target = "twilio?bodySHA256=" + body_hash
+        json_url = "http://127.0.0.1:%d/webhook/%s" % (self.gateway.port, target)
+        self.assertAccepted(target, {"X-Twilio-Signature": self.twilio_signature(json_url)})
+        self.assertRefused(target, {"X-Twilio-Signature": self.twilio_signature(json_url)},
+                           "Invalid HMAC signature", body=BODY + " ")
 
 
 class SignatureConfigTest(unittest.TestCase):

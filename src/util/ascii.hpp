@@ -1,0 +1,41 @@
+// ASCII helpers for protocol tokens (header names, schemes, algorithm names, hex): no locale.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace wg {
+
+inline char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+inline std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+// The value of a hex digit (either case), or -1.
+inline int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "Digest abc" starts with scheme "Digest" followed by a space, in any case.
+inline bool StartsWithScheme(std::string_view header, std::string_view scheme) {
+  return header.size() > scheme.size() && header[scheme.size()] == ' ' &&
+         EqualsIgnoreCase(header.substr(0, scheme.size()), scheme);
+}
+
+}  // namespace wg

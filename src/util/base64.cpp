@@ -1,0 +1,42 @@
+#include "util/base64.hpp"
+
+#include <cstdint>
+
+namespace wg {
+
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  size_t padding = 0;
+  while (!text.empty() && text.back() == '=' && padding < 2) {
+    text.remove_suffix(1);
+    ++padding;
+  }
+  if (text.empty() || text.size() % 4 == 1) return std::nullopt;
+  if (padding > 0 && (text.size() + padding) % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    int value = -1;
+    if (c >= 'A' && c <= 'Z')
+      value = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      value = c - '0' + 52;
+    else if (c == '+')
+      value = 62;
+    else if (c == '/')
+      value = 63;
+    if (value < 0) return std::nullopt;
+    bits = (bits << 6) | static_cast<uint32_t>(value);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  return out;
+}
+
+}  // namespace wg

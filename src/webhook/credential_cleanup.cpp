@@ -1,0 +1,119 @@
+#include "webhook/credential_cleanup.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "config/json_reader.hpp"
+#include "util/ascii.hpp"
+
+namespace wg {
+namespace json = boost::json;
+namespace {
+
+// The Python project's list (reference §2.7).
+constexpr std::array<std::string_view, 30> kDefaultNames = {
+    "password",       "passwd",        "pwd",          "secret",          "token",
+    "api_key",        "apikey",        "access_token", "refresh_token",   "authorization",
+    "auth",           "credential",    "credentials",  "private_key",     "privatekey",
+    "api_secret",     "client_secret", "bearer",       "x-api-key",       "x-auth-token",
+    "x-access-token", "session_id",    "sessionid",    "session_token",   "csrf_token",
+    "csrf",           "oauth_token",   "oauth_secret", "consumer_secret", "token_secret"};
+
+// Its patterns .*password.*, .*secret.*, .*token.*, .*key.*, .*credential.*, .*auth.*; the
+// x-.*-key / -token / -secret ones are contained in these.
+constexpr std::array<std::string_view, 6> kNameParts = {"password", "secret",     "token",
+                                                        "key",      "credential", "auth"};
+
+// Deeper payloads are refused by the JSON limits long before; this bounds the recursion anyway.
+constexpr int kMaxDepth = 100;
+
+}  // namespace
+
+std::optional<CredentialCleanup> CredentialCleanup::FromConfig(const json::value& value,
+                                                               const std::string& path,
+                                                               ConfigErrors& errors) {
+  if (!value.is_object()) {
+    errors.Add(path, fmt::format("must be an object (enabled, mode, fields), got {}",
+                                 JsonKindName(value)));
+    return std::nullopt;
+  }
+  const size_t errors_before = errors.size();
+  ObjectReader reader(value.get_object(), path, errors);
+  CredentialCleanup cleanup;
+  cleanup.enabled_ = reader.Bool("enabled", true);
+  const std::string mode = reader.StringOr("mode", "mask");
+  if (mode == "mask") {
+    cleanup.mode_ = Mode::kMask;
+  } else if (mode == "remove") {
+    cleanup.mode_ = Mode::kRemove;
+  } else {
+    errors.Add(reader.PathOf("mode"), fmt::format("must be mask or remove, got \"{}\"", mode));
+  }
+  if (auto fields = reader.StringList("fields")) {
+    for (const auto& field : *fields) cleanup.extra_names_.push_back(AsciiLower(field));
+  }
+  reader.RejectUnknownKeys("credential_cleanup");
+  if (errors.size() != errors_before) return std::nullopt;
+  return cleanup;
+}
+
+bool CredentialCleanup::IsCredentialName(std::string_view name) const {
+  const std::string lower = AsciiLower(name);
+  auto equal = [&lower](std::string_view candidate) { return lower == candidate; };
+  if (std::any_of(kDefaultNames.begin(), kDefaultNames.end(), equal)) return true;
+  if (std::any_of(extra_names_.begin(), extra_names_.end(), equal)) return true;
+  return std::any_of(kNameParts.begin(), kNameParts.end(), [&lower](std::string_view part) {
+    return lower.find(part) != std::string::npos;
+  });
+}
+
+bool CredentialCleanup::Clean(json::value& payload) const {
+  if (!enabled_) return false;
+  return CleanValue(payload, 0);
+}
+
+bool CredentialCleanup::CleanValue(json::value& value, int depth) const {
+  if (depth > kMaxDepth) return false;
+  bool changed = false;
+  if (auto* array = value.if_array()) {
+    for (auto& item : *array) changed |= CleanValue(item, depth + 1);
+    return changed;
+  }
+  auto* object = value.if_object();
+  if (object == nullptr) return false;
+  // Removal builds a new object: json::object::erase would reorder the members that stay.
+  json::object kept(object->storage());
+  for (auto& member : *object) {
+    json::value& field = member.value();
+    if (field.is_object() || field.is_array() || !IsCredentialName(member.key())) {
+      changed |= CleanValue(field, depth + 1);
+      if (mode_ == Mode::kRemove) kept.emplace(member.key(), std::move(field));
+    } else {
+      if (mode_ == Mode::kMask) field = kMask;
+      changed = true;
+    }
+  }
+  if (mode_ == Mode::kRemove) *object = std::move(kept);
+  return changed;
+}
+
+bool CredentialCleanup::Clean(std::vector<Header>& headers) const {
+  if (!enabled_) return false;
+  const size_t before = headers.size();
+  if (mode_ == Mode::kRemove) {
+    std::erase_if(headers, [this](const Header& header) { return IsCredentialName(header.name); });
+    return headers.size() != before;
+  }
+  bool changed = false;
+  for (auto& header : headers) {
+    if (IsCredentialName(header.name)) {
+      header.value = std::string(kMask);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+}  // namespace wg
