@@ -112,6 +112,18 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     auto route = router.OnHead(request.method(), request.target(), headers,
                                length ? std::optional<uint64_t>(*length) : std::nullopt,
                                peer_address);
+    if (auto* pending = std::get_if<Admission>(&route);
+        pending != nullptr && pending->awaits_shared_rate_limit) {
+      RequestHead head{{}, {}, headers, length ? std::optional<uint64_t>(*length) : std::nullopt,
+                       request.method_string(), request.target(), peer_address};
+      auto limiting = router.pipeline().OnSharedRateLimit(std::move(*pending), head);
+      auto limited = co_await std::move(limiting);
+      if (auto* refused = std::get_if<HttpAnswer>(&limited)) {
+        route = std::move(*refused);
+      } else {
+        route = std::move(std::get<Admission>(limited));
+      }
+    }
 
     HttpAnswer answer;
     if (auto* early = std::get_if<HttpAnswer>(&route)) {
