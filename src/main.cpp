@@ -17,6 +17,7 @@
 #include "http/server.hpp"
 #include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
+#include "dedup/dedup_store.hpp"
 #include "spool/dead_letters.hpp"
 #include "spool/spool.hpp"
 #include "spool/spool_dispatcher.hpp"
@@ -98,11 +99,26 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // The dedup keys of the last window live beside the spool, so they move and go with it.
+  DedupStoreOptions dedup_options;
+  dedup_options.directory = std::filesystem::path(options.spool_dir) / "dedup";
+  auto dedup_opened = DedupStore::Open(dedup_options, logger);
+  if (auto* error = std::get_if<std::string>(&dedup_opened)) {
+    logger.Error("cannot open the dedup store", {{"error", *error}});
+    return 1;
+  }
+  auto dedup_store = std::move(std::get<std::unique_ptr<DedupStore>>(dedup_opened));
+  logger.Info("dedup keys recovered", {{"keys", std::to_string(dedup_store->recovery().keys)},
+                                       {"files", std::to_string(dedup_store->recovery().files)},
+                                       {"torn_lines",
+                                        std::to_string(dedup_store->recovery().torn_lines)}});
+
   ConfigHolder config(loaded.config);
   WorkQueue work_queue(options.max_in_flight, options.max_queued);
   SpoolDispatcher dispatcher(*spool, dead_letters, config, options.limits, blocking_pool, logger,
                              options.max_in_flight);
-  Pipeline pipeline(config, work_queue, spool.get(), &dispatcher, logger, options.limits);
+  Pipeline pipeline(config, work_queue, spool.get(), &dispatcher, logger, options.limits,
+                    dedup_store.get());
   AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config,
                  blocking_pool, logger);
   Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher);
@@ -141,6 +157,7 @@ int main(int argc, char** argv) {
   server.Stop();
   blocking_pool.join();
   spool.reset();  // writes what is queued; completions go to the stopped, still existing loops
+  dedup_store.reset();
   // Modules may hold sockets of the I/O threads' event loops: release them before those go.
   config.Set(nullptr);
   loaded.config.reset();

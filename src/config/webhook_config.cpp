@@ -12,9 +12,9 @@ namespace {
 
 // Keys of the Python project's webhook definition that this build does not implement yet.
 // Refusing to start is safer than silently accepting webhooks a user meant to authenticate.
-constexpr std::array<std::string_view, 14> kNotYetSupportedKeys = {
+constexpr std::array<std::string_view, 12> kNotYetSupportedKeys = {
     "basic_auth", "jwt", "hmac", "ip_whitelist", "trusted_proxies", "header_auth", "query_auth",
-    "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema", "rate_limit", "dedup"};
+    "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema"};
 
 bool IsValidatorKey(std::string_view key) {
   for (const auto& kind : ValidatorKinds()) {
@@ -237,6 +237,15 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
   else if (data_type == "text") webhook->data_type = DataType::kText;
   else errors.Add(reader.PathOf("data_type"),
                   fmt::format("must be one of json, blob, form, text; got \"{}\"", data_type));
+
+  if (const json::value* rate_limit = reader.Get("rate_limit")) {
+    webhook->rate_limit = RateLimit::FromConfig(*rate_limit, reader.PathOf("rate_limit"), id,
+                                                connections, context, errors);
+  }
+  if (const json::value* dedup = reader.Get("dedup")) {
+    webhook->dedup = DedupRule::FromConfig(*dedup, reader.PathOf("dedup"), connections, context,
+                                           errors);
+  }
 
   for (const auto& kind : ValidatorKinds()) {
     reader.Allow({kind.key});

@@ -12,8 +12,10 @@
 #include "auth/validator.hpp"
 #include "chain/chain.hpp"
 #include "config/json_reader.hpp"
+#include "dedup/dedup_rule.hpp"
 #include "modules/module.hpp"
 #include "webhook/credential_cleanup.hpp"
+#include "rate_limit/rate_limit.hpp"
 
 namespace wg {
 
@@ -28,6 +30,8 @@ struct WebhookDefinition {
   std::string id;
   Acknowledge acknowledge = Acknowledge::kPersisted;
   DataType data_type = DataType::kJson;
+  std::shared_ptr<const RateLimit> rate_limit;  // checked before authentication
+  std::shared_ptr<const DedupRule> dedup;       // checked before acceptance
   // Authentication and validation methods, in the order they run (src/auth/validators.cpp).
   std::vector<std::shared_ptr<const Validator>> validators;
   bool checks_body = false;  // some method signs the body (hmac, ...)

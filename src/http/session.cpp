@@ -163,6 +163,19 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     auto route = problem ? std::variant<HttpAnswer, Admission, AdminRequest>(std::move(*problem))
                          : router.OnHead(request.method(), request.target(), headers,
                                          content_length, peer_address);
+    if (auto* pending = std::get_if<Admission>(&route);
+        pending != nullptr && pending->awaits_shared_rate_limit) {
+      // The webhook's rate limit is kept in Redis: asked before any other check.
+      RequestHead head{{}, {}, headers, content_length, request.method_string(), request.target(),
+                       peer_address};
+      auto limiting = router.pipeline().OnSharedRateLimit(std::move(*pending), head);
+      auto limited = co_await std::move(limiting);
+      if (auto* refused = std::get_if<HttpAnswer>(&limited)) {
+        route = std::move(*refused);
+      } else {
+        route = std::move(std::get<Admission>(limited));
+      }
+    }
     auto* admitted = std::get_if<Admission>(&route);
     if (admitted && admitted->async_check_from) {
       // A method that asks another server (oauth2 introspection), still before the body.

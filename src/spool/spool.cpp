@@ -17,6 +17,8 @@
 #include <cstring>
 
 #include "observability/logger.hpp"
+#include "util/await_from_thread.hpp"
+#include "util/sync_directory.hpp"
 #include "util/write_all.hpp"
 
 namespace wg {
@@ -46,13 +48,6 @@ std::optional<uint64_t> SegmentNumber(const std::string& file_name) {
 std::string ErrnoText(int error) { return std::strerror(error); }
 
 // fsync of the directory, so a created or deleted segment file survives a power loss.
-void SyncDirectory(const fs::path& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 std::optional<std::string> ReadWholeFile(const fs::path& path, std::string& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return fmt::format("cannot open {}: {}", path.string(), ErrnoText(errno));
@@ -296,19 +291,11 @@ asio::awaitable<AppendResult> Spool::Append(AcceptedRecord record) {
   append.sequence = record.sequence;
   append.pending_items = record.pending_items;
   EncodeAccepted(record, append.frame);
-  asio::any_io_executor executor = co_await asio::this_coro::executor;
-  // Queued only once the completion handler is stored, so the writer cannot complete it first.
-  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(AppendResult)>(
-      [this, &append, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        append.complete = [shared, executor](AppendResult result) {
-          asio::post(executor, [shared, result = std::move(result)]() mutable {
-            std::move (*shared)(std::move(result));
-          });
-        };
+  auto waiting = AwaitFromThread<AppendResult>(
+      [this, &append](std::function<void(AppendResult)> complete) {
+        append.complete = std::move(complete);
         Enqueue(std::move(append));
-      },
-      asio::use_awaitable);
+      });
   AppendResult result = co_await std::move(waiting);
   co_return result;
 }

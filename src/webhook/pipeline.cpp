@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "chain/chain_runner.hpp"
+#include "dedup/deduplicator.hpp"
 #include "spool/spool.hpp"
 #include "spool/spool_dispatcher.hpp"
 #include "observability/logger.hpp"
@@ -66,6 +67,13 @@ HttpAnswer Accepted(const std::string& delivery_id) {
   return HttpAnswer::Json(200, fmt::format(R"({{"message":"200 OK","id":"{}"}})", delivery_id));
 }
 
+// A repeat inside the dedup window: the answer the first request got, marked as a duplicate.
+HttpAnswer Duplicate(const std::string& original_id) {
+  boost::json::object out{{"message", "200 OK"}, {"duplicate", true}};
+  if (!original_id.empty()) out["id"] = original_id;
+  return HttpAnswer::Json(200, boost::json::serialize(out));
+}
+
 HttpAnswer Busy(std::string detail) {
   HttpAnswer answer = HttpAnswer::Error(503, std::move(detail));
   answer.headers.emplace_back("Retry-After", "1");
@@ -108,7 +116,28 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
   auto config = config_.Get();
   auto webhook = config->Find(head.webhook_id);
   if (!webhook) return HttpAnswer::Error(404, "Webhook ID not found");
+  if (webhook->rate_limit) {
+    if (webhook->rate_limit->shared()) {
+      return Admission{std::move(webhook), std::string(head.webhook_id), nullptr, std::nullopt, true};
+    }
+    if (auto refused = webhook->rate_limit->TakeLocal(std::chrono::steady_clock::now())) {
+      return Refuse(*refused, head.webhook_id);
+    }
+  }
+  return CheckHead(std::move(webhook), head);
+}
 
+asio::awaitable<std::variant<HttpAnswer, Admission>> Pipeline::OnSharedRateLimit(
+    Admission admission, RequestHead head) const {
+  head.webhook_id = admission.webhook_id;  // the caller's view may point into a moved string
+  auto taking = admission.webhook->rate_limit->TakeShared(std::chrono::system_clock::now());
+  std::optional<AuthFailure> refused = co_await std::move(taking);
+  if (refused) co_return Refuse(*refused, head.webhook_id);
+  co_return CheckHead(std::move(admission.webhook), head);
+}
+
+std::variant<HttpAnswer, Admission> Pipeline::CheckHead(
+    std::shared_ptr<const WebhookDefinition> webhook, const RequestHead& head) const {
   std::shared_ptr<HeadContext> context;
   std::optional<size_t> async_check_from;
   if (!webhook->validators.empty()) {
@@ -178,6 +207,10 @@ asio::awaitable<std::optional<HttpAnswer>> Pipeline::FinishHead(
 
 asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<Header> headers,
                                              std::string body) const {
+  if (admission.awaits_shared_rate_limit) {
+    // Authentication has not run yet: a caller skipped OnSharedRateLimit.
+    co_return HttpAnswer::Error(500, "Processing error occurred in webhook processing");
+  }
   const WebhookDefinition& webhook = *admission.webhook;
   const auto received_at = std::chrono::system_clock::now();
   if (webhook.checks_body && admission.head) {
@@ -206,7 +239,46 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
     }
   }
   std::shared_ptr<const Delivery> delivery = std::move(built.delivery);
-  std::shared_ptr<const Chain> chain(admission.webhook, &webhook.chain);
+
+  std::optional<DedupClaim> claim;
+  if (webhook.dedup) {
+    auto deduplicating = Deduplicate(*webhook.dedup, dedup_store_, *delivery, logger_);
+    DedupVerdict verdict = co_await std::move(deduplicating);
+    switch (verdict.status) {
+      case DedupVerdict::Status::kDuplicate:
+        logger_.Info("duplicate not delivered again", {{"webhook", delivery->webhook_id},
+                                                       {"delivery", delivery->id},
+                                                       {"original", verdict.original_id}});
+        co_return Duplicate(verdict.original_id);
+      case DedupVerdict::Status::kBusy:
+        co_return Busy("A delivery with the same dedup key is being accepted, retry later");
+      case DedupVerdict::Status::kUnavailable:
+        co_return Busy("Duplicate check is unavailable, retry later");
+      case DedupVerdict::Status::kFirst:
+        if (verdict.claim) claim.emplace(std::move(*verdict.claim));
+        break;
+    }
+  }
+  auto accepting = Accept(admission.webhook, delivery);
+  HttpAnswer answer = co_await std::move(accepting);
+  if (claim && answer.status < 300) {
+    // Durable before the 2xx leaves; a refused request's claim is released by its destructor.
+    auto committing = claim->Commit();
+    std::string error = co_await std::move(committing);
+    if (!error.empty()) {
+      logger_.Error("dedup key not stored durably", {{"webhook", delivery->webhook_id},
+                                                     {"delivery", delivery->id},
+                                                     {"error", error}});
+    }
+  }
+  co_return answer;
+}
+
+asio::awaitable<HttpAnswer> Pipeline::Accept(std::shared_ptr<const WebhookDefinition> webhook_ptr,
+                                             std::shared_ptr<const Delivery> delivery) const {
+  const WebhookDefinition& webhook = *webhook_ptr;
+  const auto received_at = delivery->received_at;
+  std::shared_ptr<const Chain> chain(webhook_ptr, &webhook.chain);
   asio::any_io_executor executor = co_await asio::this_coro::executor;
 
   switch (webhook.acknowledge) {
@@ -250,7 +322,7 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
   AppendResult appended = co_await std::move(appending);
   switch (appended.status) {
     case AppendResult::Status::kOk:
-      dispatcher_->Start(admission.webhook, delivery, appended.sequence, appended.location,
+      dispatcher_->Start(webhook_ptr, delivery, appended.sequence, appended.location,
                          AllItemsMask(webhook.chain.items.size()), executor);
       co_return Accepted(delivery->id);
     case AppendResult::Status::kFull:

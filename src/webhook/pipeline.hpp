@@ -1,7 +1,7 @@
 // The request pipeline for POST /webhook/{id}: id check -> lookup (with the "default" fallback)
-// -> authorization -> header limits -> declared size -> [body read by the HTTP layer] ->
-// body signatures -> payload parsing and limits -> payload validation (json_schema) ->
-// acceptance into the work queue.
+// -> rate limit -> authorization -> header limits -> declared size -> [body read by the HTTP
+// layer] -> body signatures -> payload parsing and limits -> payload validation (json_schema) ->
+// dedup -> acceptance into the work queue.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,6 +22,7 @@
 
 namespace wg {
 
+class DedupBackend;
 class Logger;
 class Spool;
 class SpoolDispatcher;
@@ -62,6 +63,8 @@ struct Admission {
   std::string webhook_id;
   std::shared_ptr<const HeadContext> head;  // when the webhook checks the body or awaits a method
   std::optional<size_t> async_check_from;   // index into webhook->validators
+  // The webhook's rate limit is in Redis: the head checks go on in OnSharedRateLimit.
+  bool awaits_shared_rate_limit = false;
 };
 
 // The decoded query parameters of a request target, in order.
@@ -69,15 +72,18 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view tar
 
 class Pipeline {
  public:
-  // `spool` and `dispatcher` may be null when no webhook acknowledges `persisted`.
+  // `spool` and `dispatcher` may be null when no webhook acknowledges `persisted`;
+  // `dedup_store` (the local dedup keys) when no webhook has a local `dedup`.
   Pipeline(const ConfigHolder& config, WorkQueue& work_queue, Spool* spool,
-           SpoolDispatcher* dispatcher, Logger& logger, RequestLimits limits)
+           SpoolDispatcher* dispatcher, Logger& logger, RequestLimits limits,
+           DedupBackend* dedup_store = nullptr)
       : config_(config),
         work_queue_(work_queue),
         spool_(spool),
         dispatcher_(dispatcher),
         logger_(logger),
-        limits_(limits) {}
+        limits_(limits),
+        dedup_store_(dedup_store) {}
 
   std::variant<HttpAnswer, Admission> OnHead(const RequestHead& head) const;
 
@@ -87,6 +93,9 @@ class Pipeline {
   boost::asio::awaitable<std::optional<HttpAnswer>> FinishHead(
       Admission admission, std::vector<Header> headers,
       std::optional<uint64_t> content_length) const;
+  // For an Admission that awaits_shared_rate_limit: asks Redis, then finishes the head checks.
+  boost::asio::awaitable<std::variant<HttpAnswer, Admission>> OnSharedRateLimit(
+      Admission admission, RequestHead head) const;
 
   // Parses the body and accepts the delivery as the webhook's `acknowledge` says: appended to
   // the spool (persisted), queued in memory (received), or run to the end (delivered). Runs on
@@ -100,6 +109,12 @@ class Pipeline {
   HttpAnswer Refuse(const AuthFailure& failure, std::string_view webhook_id) const;
   std::optional<HttpAnswer> CheckLimits(const std::vector<Header>& headers,
                                         std::optional<uint64_t> content_length) const;
+  // Authentication, header limits and declared size: the head checks after the rate limit.
+  std::variant<HttpAnswer, Admission> CheckHead(std::shared_ptr<const WebhookDefinition> webhook,
+                                                const RequestHead& head) const;
+  // Hands the delivery over as the webhook's `acknowledge` says.
+  boost::asio::awaitable<HttpAnswer> Accept(std::shared_ptr<const WebhookDefinition> webhook,
+                                            std::shared_ptr<const Delivery> delivery) const;
 
   const ConfigHolder& config_;
   WorkQueue& work_queue_;
@@ -107,6 +122,7 @@ class Pipeline {
   SpoolDispatcher* dispatcher_;
   Logger& logger_;
   RequestLimits limits_;
+  DedupBackend* dedup_store_;
 };
 
 const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name);
