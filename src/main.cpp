@@ -12,6 +12,7 @@
 #include "chain/work_queue.hpp"
 #include "config/command_line.hpp"
 #include "config/config_loader.hpp"
+#include "config/config_reloader.hpp"
 #include "http/admin_api.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -46,12 +47,14 @@ int main(int argc, char** argv) {
   const CommandLine& options = parsed.options;
   Logger logger(options.log_level, options.log_format);
 
-  // Block the stop signals before any thread starts, so that only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the signals before any thread starts, so that only sigwait below receives them:
+  // SIGTERM / SIGINT stop, SIGHUP reloads the configuration.
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   boost::asio::thread_pool blocking_pool(2);
@@ -113,13 +116,14 @@ int main(int argc, char** argv) {
                                        {"torn_lines",
                                         std::to_string(dedup_store->recovery().torn_lines)}});
 
-  ConfigHolder config(loaded.config);
+  ConfigHolder config(std::move(loaded.config));  // the only owner: a reload frees the old one
+  ConfigReloader reloader(options.sources, ProcessEnvironment(), context, config, logger);
   WorkQueue work_queue(options.max_in_flight, options.max_queued);
   SpoolDispatcher dispatcher(*spool, dead_letters, config, options.limits, blocking_pool, logger,
                              options.max_in_flight);
   Pipeline pipeline(config, work_queue, spool.get(), &dispatcher, logger, options.limits,
                     dedup_store.get());
-  AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config,
+  AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config, &reloader,
                  blocking_pool, logger);
   Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher);
   int threads = options.threads > 0 ? options.threads
@@ -133,10 +137,20 @@ int main(int argc, char** argv) {
   dispatcher.Resume(spool->TakeUnfinished(), server.Executors());
   logger.Info(fmt::format("listening on {}:{}", options.listen_address, server.port()),
               {{"threads", std::to_string(threads)},
-               {"webhooks", std::to_string(loaded.config->webhooks.size())}});
+               {"webhooks", std::to_string(config.Get()->webhooks.size())}});
+
+  if (options.watch_config) {
+    if (auto error = reloader.StartWatching(options.reload_quiet_period)) {
+      logger.Warn("configuration files are not watched; SIGHUP and the admin API still reload",
+                  {{"error", *error}});
+    }
+  }
 
   int received = 0;
-  sigwait(&stop_signals, &received);
+  while (sigwait(&handled_signals, &received) == 0 && received == SIGHUP) {
+    reloader.Reload("SIGHUP");
+  }
+  reloader.StopWatching();
   logger.Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.BeginShutdown();
   auto deadline = std::chrono::steady_clock::now() + options.shutdown_timeout;
@@ -160,7 +174,6 @@ int main(int argc, char** argv) {
   dedup_store.reset();
   // Modules may hold sockets of the I/O threads' event loops: release them before those go.
   config.Set(nullptr);
-  loaded.config.reset();
   logger.Info("stopped");
   return 0;
 }

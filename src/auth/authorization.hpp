@@ -27,6 +27,7 @@ class AuthorizationRule {
 
   // `header` is the request's Authorization header, if any.
   AuthResult Check(std::optional<std::string_view> header) const;
+  bool bearer() const { return bearer_; }
 
  private:
   AuthorizationRule(bool bearer, std::string_view secret) : bearer_(bearer), secret_(secret) {}

@@ -129,6 +129,10 @@ class BasicAuthValidator final : public Validator {
   BasicAuthValidator(std::string_view username, std::string_view password)
       : username_(username), password_(password) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    return HttpSecurityScheme("basic_auth", "basic", "HTTP Basic authentication.");
+  }
+
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const std::string* header = request.FindHeader("authorization");
     if (header == nullptr || header->empty()) {

@@ -93,6 +93,12 @@ class DigestAuthValidator final : public Validator {
   explicit DigestAuthValidator(DigestSettings settings)
       : settings_(std::move(settings)), nonce_key_(RandomBytes(32)), used_(kReplayCapacity) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    return HttpSecurityScheme("digest_auth", "digest",
+                              "HTTP Digest authentication (RFC 7616); the challenge comes with "
+                              "the first 401.");
+  }
+
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const int64_t now = UnixSeconds(request.now);
     const std::string* header = request.FindHeader("authorization");

@@ -27,6 +27,10 @@ class HeaderAuthValidator final : public Validator {
         case_sensitive_(case_sensitive),
         api_key_(case_sensitive ? std::string(api_key) : AsciiLower(api_key)) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    return ApiKeySecurityScheme("header_auth", "header", header_name_, "An API key.");
+  }
+
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const std::string* value = request.FindHeader(lookup_name_);
     if (value == nullptr || value->empty()) {

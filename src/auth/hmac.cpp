@@ -52,6 +52,13 @@ constexpr std::array<ProviderName, 8> kProviders = {{
     {"twilio", Provider::kTwilio},
 }};
 
+std::string_view NameOf(Provider provider) {
+  for (const auto& entry : kProviders) {
+    if (entry.provider == provider) return entry.name;
+  }
+  return "hex HMAC";
+}
+
 bool IsTimestamped(Provider provider) {
   return provider == Provider::kStripe || provider == Provider::kSlack ||
          provider == Provider::kStandardWebhooks;
@@ -91,6 +98,12 @@ class HmacValidator final : public Validator {
  public:
   explicit HmacValidator(HmacSettings settings)
       : settings_(std::move(settings)), header_lower_(AsciiLower(settings_.header)) {}
+
+  std::optional<boost::json::object> SecurityScheme() const override {
+    return ApiKeySecurityScheme("hmac", "header", settings_.header,
+                                fmt::format("A signature of the request ({} scheme).",
+                                            NameOf(settings_.provider)));
+  }
 
   // The head stage checks everything but the signature itself, so a request with a missing
   // header or a stale timestamp is refused before its body is read.

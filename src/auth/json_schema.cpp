@@ -10,8 +10,10 @@ namespace {
 
 class JsonSchemaValidator final : public Validator {
  public:
-  explicit JsonSchemaValidator(std::shared_ptr<const JsonSchema> schema)
-      : schema_(std::move(schema)) {}
+  JsonSchemaValidator(std::shared_ptr<const JsonSchema> schema, boost::json::value document)
+      : schema_(std::move(schema)), document_(std::move(document)) {}
+
+  const boost::json::value* PayloadSchema() const override { return &document_; }
 
   bool NeedsPayload() const override { return true; }
 
@@ -28,6 +30,7 @@ class JsonSchemaValidator final : public Validator {
 
  private:
   std::shared_ptr<const JsonSchema> schema_;
+  boost::json::value document_;  // as configured, for GET /openapi.json
 };
 
 }  // namespace
@@ -46,7 +49,7 @@ std::shared_ptr<const Validator> BuildJsonSchema(const boost::json::object& webh
   }
   auto schema = JsonSchema::Compile(value, path, errors);
   if (!schema) return nullptr;
-  return std::make_shared<JsonSchemaValidator>(std::move(schema));
+  return std::make_shared<JsonSchemaValidator>(std::move(schema), value);
 }
 
 }  // namespace wg

@@ -44,6 +44,12 @@ class JwtValidator final : public Validator {
  public:
   explicit JwtValidator(JwtVerifier verifier) : verifier_(std::move(verifier)) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    boost::json::object scheme = HttpSecurityScheme("jwt", "bearer", "A signed JWT.");
+    scheme["bearerFormat"] = "JWT";
+    return scheme;
+  }
+
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const std::string* header = request.FindHeader("authorization");
     if (header == nullptr || header->empty()) {

@@ -81,6 +81,11 @@ class Oauth1Validator final : public Validator {
   explicit Oauth1Validator(Oauth1Settings settings)
       : settings_(std::move(settings)), nonces_(kNonceCapacity) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    return ApiKeySecurityScheme("oauth1", "header", "Authorization",
+                                "An OAuth 1.0 signature (RFC 5849): Authorization: OAuth ...");
+  }
+
   // Everything but the signature is checked here, before the body is read. PLAINTEXT signs
   // no content, so it is checked whole here.
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {

@@ -48,6 +48,15 @@ class Oauth2Validator : public Validator {
  public:
   explicit Oauth2Validator(Oauth2Settings settings) : settings_(std::move(settings)) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    if (settings_.prefix == "Bearer ") {
+      return HttpSecurityScheme("oauth2", "bearer", "An OAuth 2.0 access token.");
+    }
+    return ApiKeySecurityScheme("oauth2", "header", "Authorization",
+                                fmt::format("An OAuth 2.0 access token: Authorization: {}<token>",
+                                            settings_.prefix));
+  }
+
  protected:
   // The token, or the failure of a missing / empty one.
   std::variant<std::string_view, AuthFailure> TokenOf(const AuthRequest& request) const {
@@ -191,6 +200,7 @@ std::shared_ptr<const Validator> BuildOauth2(const boost::json::object& webhook,
   if (auto hosts = reader.StringList("allowed_hosts")) {
     for (const auto& host : *hosts) allowed_hosts.insert(ToLower(host));
   }
+  std::string ca_file = reader.StringOr("ssl_ca_cert", "");
   bool validate_token = reader.Bool("validate_token", true);
   std::optional<std::string> jwt_secret = reader.String("jwt_secret");
   std::vector<std::string> algorithms =
@@ -204,8 +214,9 @@ std::shared_ptr<const Validator> BuildOauth2(const boost::json::object& webhook,
   if (errors.size() != before) return nullptr;
 
   if (endpoint && !endpoint->empty()) {
-    auto parsed = ParseIntrospectionEndpoint(*endpoint, reader.PathOf("introspection_endpoint"),
-                                             allowed_hosts, errors);
+    auto parsed = ParseOutboundEndpoint(*endpoint, reader.PathOf("introspection_endpoint"),
+                                        allowed_hosts, ca_file, reader.PathOf("ssl_ca_cert"),
+                                        "use client_id and client_secret", errors);
     if (!parsed) return nullptr;
     return std::make_shared<IntrospectionValidator>(
         std::move(settings), TokenIntrospector(std::move(*parsed), std::move(client_id),

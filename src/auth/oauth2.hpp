@@ -5,7 +5,8 @@
 //    for 60 s, at most 10,000 tokens (introspection_cache.hpp); the Python project asks every
 //    time. An endpoint that cannot be reached, or answers 5xx or no JSON, gives 503: the
 //    gateway could not authenticate, the sender did nothing wrong and may retry.
-//    Our addition: `allowed_hosts`, as http_webhook, to allow e.g. a loopback endpoint.
+//    Our additions: `allowed_hosts`, as http_webhook, to allow e.g. a loopback endpoint, and
+//    `ssl_ca_cert`, a PEM bundle to verify an https endpoint with instead of the system store.
 // 2. `jwt_secret`: local JWT verification (jwt_verifier.hpp) with `jwt_algorithms` (default
 //    ["HS256", "RS256"], only those the key is made for), `issuer`, `audience`, `verify_exp`.
 // 3. `validate_token: false`: any non-empty token passes.

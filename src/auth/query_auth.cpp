@@ -70,6 +70,10 @@ class QueryAuthValidator final : public Validator {
         case_sensitive_(case_sensitive),
         api_key_(case_sensitive ? std::string(api_key) : AsciiLower(api_key)) {}
 
+  std::optional<boost::json::object> SecurityScheme() const override {
+    return ApiKeySecurityScheme("query_auth", "query", parameter_name_, "An API key.");
+  }
+
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const std::string* value = request.Query(parameter_name_);
     if (value == nullptr || value->empty()) {

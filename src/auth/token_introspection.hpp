@@ -1,8 +1,8 @@
 // OAuth 2.0 token introspection (RFC 7662) for the `oauth2` method: one HTTP POST of
 // `token=<t>&token_type_hint=access_token` to the configured endpoint, with HTTP Basic client
-// credentials when both are set, under one deadline for resolve, connect, write and read.
-// The endpoint follows http_webhook's outbound rules (url_policy.hpp): loopback, private and
-// metadata addresses are refused unless the host is listed in `allowed_hosts`.
+// credentials when both are set, under one deadline for connect, handshake, write and read.
+// The endpoint (http or https) follows the outbound rules of connections/http: loopback,
+// private and metadata addresses are refused unless the host is listed in `allowed_hosts`.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "modules/http_webhook/url_policy.hpp"
+#include "connections/http/http_client.hpp"
 
 namespace wg {
 
@@ -35,19 +35,9 @@ struct IntrospectionResult {
   std::string error;               // for logs: why there is no token info (no secret in it)
 };
 
-struct IntrospectionEndpoint {
-  HttpTarget target;
-  bool host_allowed_explicitly = false;  // listed in allowed_hosts: no address checks
-};
-
-// Parses and checks `url` (http only in this build); reports problems at `path`.
-std::optional<IntrospectionEndpoint> ParseIntrospectionEndpoint(
-    const std::string& url, const std::string& path, const std::set<std::string>& allowed_hosts,
-    ConfigErrors& errors);
-
 class TokenIntrospector {
  public:
-  TokenIntrospector(IntrospectionEndpoint endpoint, std::string client_id,
+  TokenIntrospector(OutboundEndpoint endpoint, std::string client_id,
                     std::string client_secret, std::chrono::milliseconds timeout);
 
   boost::asio::awaitable<IntrospectionResult> Introspect(std::string token) const;
@@ -55,7 +45,7 @@ class TokenIntrospector {
  private:
   std::string Body(const std::string& token) const;
 
-  IntrospectionEndpoint endpoint_;
+  OutboundEndpoint endpoint_;
   std::string authorization_;  // "Basic ..." or empty
   std::chrono::milliseconds timeout_;
 };

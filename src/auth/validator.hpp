@@ -7,7 +7,9 @@
 // the very value modules receive: the body is parsed once.
 // A method that must ask another server (oauth2 token introspection) says so with
 // NeedsAsyncCheck; the pipeline then awaits its CheckAsync, still before the body is read, and
-// methods that need no such call keep the synchronous path.
+// methods that need no such call keep the synchronous path. A method that must ask about
+// something in the body (recaptcha with token_source "body") says NeedsAsyncBodyCheck and is
+// awaited in CheckBodyAsync instead of CheckBody.
 // Methods are built once at start from their config key; every failure names its status
 // (401 authentication, 403 IP, 400 schema, 429 rate limit, 503 when a server that must be
 // asked cannot be) and the message for the sender.
@@ -71,12 +73,30 @@ class Validator {
     (void)body;
     return std::nullopt;
   }
+  virtual bool NeedsAsyncBodyCheck() const { return false; }
+  // Replaces CheckBody for a method that NeedsAsyncBodyCheck; `request` and `body` stay valid
+  // until the awaitable completes.
+  virtual boost::asio::awaitable<std::optional<AuthFailure>> CheckBodyAsync(
+      AuthRequest request, std::string_view body) const;
   virtual bool NeedsPayload() const { return false; }
   virtual std::optional<AuthFailure> CheckPayload(const boost::json::value& payload) const {
     (void)payload;
     return std::nullopt;
   }
+
+  // For GET /openapi.json: what a sender must send, as an OpenAPI 3 security scheme with the
+  // method's key in "x-method" (nullopt for methods that check no credential), and the schema
+  // the payload must follow (json_schema). Never contains a secret.
+  virtual std::optional<boost::json::object> SecurityScheme() const { return std::nullopt; }
+  virtual const boost::json::value* PayloadSchema() const { return nullptr; }
 };
+
+// Security schemes for SecurityScheme(): an HTTP authentication scheme ("basic", "bearer",
+// "digest") and an API key sent in a header, the query or a cookie.
+boost::json::object HttpSecurityScheme(std::string_view method, std::string_view scheme,
+                                       std::string_view description);
+boost::json::object ApiKeySecurityScheme(std::string_view method, std::string_view in,
+                                         std::string_view name, std::string_view description);
 
 // Builds a method from the webhook's definition (`webhook_path` is its JSON path, e.g.
 // "/orders"); reports every problem to `errors` with the path of the offending key. Returns null

@@ -12,6 +12,7 @@
 #include "auth/json_schema.hpp"
 #include "auth/oauth1.hpp"
 #include "auth/query_auth.hpp"
+#include "auth/recaptcha.hpp"
 #include "config/json_reader.hpp"
 
 namespace wg {
@@ -36,6 +37,25 @@ boost::asio::awaitable<std::optional<AuthFailure>> Validator::CheckAsync(
   co_return CheckHead(request);
 }
 
+boost::asio::awaitable<std::optional<AuthFailure>> Validator::CheckBodyAsync(
+    AuthRequest request, std::string_view body) const {
+  co_return CheckBody(request, body);
+}
+
+boost::json::object HttpSecurityScheme(std::string_view method, std::string_view scheme,
+                                       std::string_view description) {
+  return {{"type", "http"}, {"scheme", scheme}, {"description", description}, {"x-method", method}};
+}
+
+boost::json::object ApiKeySecurityScheme(std::string_view method, std::string_view in,
+                                         std::string_view name, std::string_view description) {
+  return {{"type", "apiKey"},
+          {"in", in},
+          {"name", name},
+          {"description", description},
+          {"x-method", method}};
+}
+
 namespace {
 
 // `authorization`: "Bearer <token>" or a plain string the whole header must equal.
@@ -48,6 +68,11 @@ class AuthorizationValidator final : public Validator {
         rule_.Check(header ? std::optional<std::string_view>(*header) : std::nullopt);
     if (result.ok) return std::nullopt;
     return AuthFailure{401, std::move(result.message), std::move(result.reason), {}};
+  }
+  std::optional<boost::json::object> SecurityScheme() const override {
+    if (rule_.bearer()) return HttpSecurityScheme("authorization", "bearer", "A bearer token.");
+    return ApiKeySecurityScheme("authorization", "header", "Authorization",
+                                "The configured Authorization header value.");
   }
 
  private:
@@ -73,6 +98,7 @@ const std::vector<ValidatorKind>& ValidatorKinds() {
   // Order of the Python project: rate_limit, recaptcha, basic_auth, digest_auth, jwt, oauth1,
   // oauth2, authorization, hmac, ip_whitelist, json_schema, query_auth, header_auth.
   static const std::vector<ValidatorKind> kinds = {
+      {"recaptcha", {}, BuildRecaptcha},
       {"basic_auth", {}, BuildBasicAuth},
       {"digest_auth", {}, BuildDigestAuth},
       {"jwt", {}, BuildJwt},

@@ -49,6 +49,12 @@ Configuration (same files as the Python Core Webhook Module):
   --connections FILE     named connections (env CONNECTIONS_CONFIG_FILE; default ./connections.json)
   --check-config         validate both files, print every error with its JSON path, and exit
                          (0 = valid, 1 = errors)
+  --no-watch-config      do not reload when either file changes (env
+                         CONFIG_FILE_WATCHING_ENABLED=false); SIGHUP and POST
+                         /admin/reload-config still reload. A reload that has errors is
+                         rejected whole and the running configuration stays.
+  --reload-quiet-period S  after a file change, seconds without further changes before the
+                         reload (env CONFIG_RELOAD_DEBOUNCE_SECONDS; default 0.5)
 
 Server:
   --listen ADDR:PORT     where to accept webhooks (env HOST and PORT; default 0.0.0.0:8000;
@@ -67,7 +73,7 @@ Durability (webhooks with "acknowledge": "persisted", the default):
   --spool-max-bytes N    spool size limit; beyond it new webhooks get 503 with Retry-After
                          (env SPOOL_MAX_BYTES; default 1073741824)
 
-Admin API (dead letters: list, show, replay, delete):
+Admin API (dead letters: list, show, replay, delete; config reload and status):
   --admin-token TOKEN    bearer token for /admin/... (env ADMIN_TOKEN); without it the admin
                          API answers 404
 
@@ -127,6 +133,11 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
     }
   }
   if (auto token = env("ADMIN_TOKEN"); token && !token->empty()) options.admin_token = *token;
+  if (auto watching = env("CONFIG_FILE_WATCHING_ENABLED"); watching && !watching->empty()) {
+    if (*watching == "false" || *watching == "0") options.watch_config = false;
+    else if (*watching == "true" || *watching == "1") options.watch_config = true;
+    else errors.push_back(fmt::format("CONFIG_FILE_WATCHING_ENABLED: \"{}\" must be true or false", *watching));
+  }
 
   auto seconds = [&](std::string_view flag, std::string_view value,
                      std::chrono::milliseconds& out) {
@@ -138,6 +149,9 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
     }
     out = std::chrono::milliseconds(static_cast<int64_t>(number * 1000));
   };
+  if (auto quiet = env("CONFIG_RELOAD_DEBOUNCE_SECONDS"); quiet && !quiet->empty()) {
+    seconds("CONFIG_RELOAD_DEBOUNCE_SECONDS", *quiet, options.reload_quiet_period);
+  }
 
   using Handler = std::function<void(std::string_view flag, std::string_view value)>;
   const std::map<std::string, Handler, std::less<>> with_value = {
@@ -172,6 +186,7 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
          else options.admin_token = std::string(v);
        }},
       {"--shutdown-timeout", [&](auto f, auto v) { seconds(f, v, options.shutdown_timeout); }},
+      {"--reload-quiet-period", [&](auto f, auto v) { seconds(f, v, options.reload_quiet_period); }},
       {"--header-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.header_timeout); }},
       {"--body-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.body_timeout); }},
       {"--idle-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.idle_timeout); }},
@@ -190,6 +205,7 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
     if (arg == "--help" || arg == "-h") { options.help = true; continue; }
     if (arg == "--version") { options.version = true; continue; }
     if (arg == "--check-config") { options.check_config = true; continue; }
+    if (arg == "--no-watch-config") { options.watch_config = false; continue; }
     std::string_view flag = arg;
     std::optional<std::string_view> value;
     if (auto eq = arg.find('='); eq != std::string_view::npos && arg.starts_with("--")) {

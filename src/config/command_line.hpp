@@ -19,6 +19,8 @@ struct CommandLine {
   uint16_t listen_port = 8000;
   int threads = 0;  // 0 = one per core
   bool check_config = false;
+  bool watch_config = true;  // reload when webhooks.json or connections.json changes
+  std::chrono::milliseconds reload_quiet_period{500};
   bool help = false;
   bool version = false;
   size_t max_in_flight = 100;

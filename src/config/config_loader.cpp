@@ -59,14 +59,16 @@ LoadResult Finish(ConfigErrors& errors, std::shared_ptr<GatewayConfig> config) {
 void ProcessDocuments(std::optional<json::value> webhooks_doc,
                       std::optional<json::value> connections_doc, const std::string& webhooks_name,
                       const std::string& connections_name, const EnvLookup& lookup,
-                      const ModuleContext& context, ConfigErrors& errors,
-                      GatewayConfig& config) {
+                      const ModuleContext& context, const GatewayConfig* previous,
+                      ConfigErrors& errors, GatewayConfig& config) {
   ConfigErrors connection_errors(connections_name);
   if (connections_doc) {
     SubstituteEnvironment(*connections_doc, lookup, connection_errors);
     ParseConnections(*connections_doc, connection_errors, config.connections);
   }
-  config.connection_registry = ConnectionRegistry::Build(config.connections, connection_errors);
+  config.connection_registry = ConnectionRegistry::Build(
+      config.connections, connection_errors,
+      previous != nullptr ? previous->connection_registry.get() : nullptr);
   errors.Append(connection_errors);
   ModuleContext module_context = context;
   module_context.connections = config.connection_registry.get();
@@ -139,12 +141,12 @@ LoadResult LoadConfigFromText(const std::optional<std::string>& webhooks_text,
   errors.Append(connection_syntax);
   errors.Append(webhook_syntax);
   ProcessDocuments(std::move(webhooks_doc), std::move(connections_doc), "webhooks.json",
-                   "connections.json", lookup, context, errors, *config);
+                   "connections.json", lookup, context, nullptr, errors, *config);
   return Finish(errors, config);
 }
 
 LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
-                      const ModuleContext& context) {
+                      const ModuleContext& context, const GatewayConfig* previous) {
   auto config = std::make_shared<GatewayConfig>();
   ConfigErrors errors;
   const std::string webhooks_name = FileName(sources.webhooks_path);
@@ -165,7 +167,7 @@ LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
       sources.connections_path, sources.connections_path_explicit, connections_missing, errors);
 
   ProcessDocuments(std::move(webhooks_doc), std::move(connections_doc), webhooks_name,
-                   connections_name, lookup, context, errors, *config);
+                   connections_name, lookup, context, previous, errors, *config);
   return Finish(errors, config);
 }
 

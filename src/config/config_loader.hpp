@@ -37,8 +37,9 @@ struct LoadResult {
   std::vector<ConfigError> warnings;
 };
 
+// `previous`: the running config, on a reload; its connections that did not change are kept.
 LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
-                      const ModuleContext& context);
+                      const ModuleContext& context, const GatewayConfig* previous = nullptr);
 
 // Same, from in-memory documents (nullopt = file absent); used by tests.
 LoadResult LoadConfigFromText(const std::optional<std::string>& webhooks_text,

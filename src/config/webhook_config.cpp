@@ -10,22 +10,6 @@ namespace wg {
 namespace json = boost::json;
 namespace {
 
-// Keys of the Python project's webhook definition that this build does not implement yet.
-// Refusing to start is safer than silently accepting webhooks a user meant to authenticate.
-constexpr std::array<std::string_view, 12> kNotYetSupportedKeys = {
-    "basic_auth", "jwt", "hmac", "ip_whitelist", "trusted_proxies", "header_auth", "query_auth",
-    "digest_auth", "oauth1", "oauth2", "recaptcha", "json_schema"};
-
-bool IsValidatorKey(std::string_view key) {
-  for (const auto& kind : ValidatorKinds()) {
-    if (kind.key == key) return true;
-    for (auto companion : kind.companions) {
-      if (companion == key) return true;
-    }
-  }
-  return false;
-}
-
 // Legacy fields a chain item (or the webhook) may carry outside module-config.
 constexpr std::array<std::string_view, 3> kLegacyItemFields = {"topic", "queue_name", "destination"};
 // Legacy fields only the webhook itself carries: redis_publish's top-level `redis` block.
@@ -271,15 +255,6 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
   else errors.Add(reader.PathOf("acknowledge"),
                   fmt::format("must be one of persisted, received, delivered; got \"{}\"",
                               acknowledge));
-
-  for (auto key : kNotYetSupportedKeys) {
-    if (IsValidatorKey(key)) continue;
-    if (reader.Get(key) != nullptr) {
-      errors.Add(reader.PathOf(key),
-                 fmt::format("\"{}\" is not supported by this build yet; refusing to start rather "
-                             "than ignore it", key));
-    }
-  }
 
   const json::value* chain_value = reader.Get("chain");
   if (chain_value != nullptr) {

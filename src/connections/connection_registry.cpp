@@ -18,9 +18,11 @@ std::shared_ptr<Client> FindClient(
 bool IsRedisConnectionType(std::string_view type) { return type == "redis-rq" || type == "redis"; }
 
 std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
-    const std::map<std::string, ConnectionConfig, std::less<>>& connections, ConfigErrors& errors) {
+    const std::map<std::string, ConnectionConfig, std::less<>>& connections, ConfigErrors& errors,
+    const ConnectionRegistry* previous) {
   auto registry = std::make_shared<ConnectionRegistry>();
   for (const auto& [name, connection] : connections) {
+    if (previous != nullptr && registry->TakeOver(*previous, connection)) continue;
     if (IsRedisConnectionType(connection.type)) {
       auto endpoint = ParseRedisEndpoint(connection.settings, JoinPath("", name), errors, true);
       if (endpoint) registry->redis_.emplace(name, std::make_shared<RedisClient>(name, *endpoint));
@@ -38,8 +40,34 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
         registry->postgresql_.emplace(name, std::make_shared<PostgresqlClient>(name, *endpoint));
       }
     }
+    registry->configs_.emplace(name, connection);
+  }
+  if (previous != nullptr) {
+    std::lock_guard lock(previous->mutex_);
+    registry->inline_redis_ = previous->inline_redis_;
   }
   return registry;
+}
+
+bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
+                                  const ConnectionConfig& connection) {
+  auto before = previous.configs_.find(connection.name);
+  if (before == previous.configs_.end() || before->second.type != connection.type ||
+      before->second.settings != connection.settings) {
+    return false;
+  }
+  const std::string& name = connection.name;
+  bool taken = false;
+  if (auto client = FindClient(previous.redis_, name)) taken = redis_.emplace(name, client).second;
+  if (auto client = FindClient(previous.rabbitmq_, name)) taken = rabbitmq_.emplace(name, client).second;
+  if (auto client = FindClient(previous.s3_, name)) taken = s3_.emplace(name, client).second;
+  if (auto client = FindClient(previous.postgresql_, name)) {
+    taken = postgresql_.emplace(name, client).second;
+  }
+  if (!taken) return false;  // its settings were invalid: validate them again
+  configs_.emplace(name, connection);
+  ++kept_;
+  return true;
 }
 
 std::shared_ptr<RedisClient> ConnectionRegistry::Redis(std::string_view name) const {

@@ -22,8 +22,14 @@ namespace wg {
 class ConnectionRegistry {
  public:
   // Validates the settings of every connection of a type this build uses and builds its client.
+  // On a reload, `previous` is the running registry: a connection whose type and settings did
+  // not change keeps its client (and its sockets); only new or changed ones get a new client.
   static std::shared_ptr<ConnectionRegistry> Build(
-      const std::map<std::string, ConnectionConfig, std::less<>>& connections, ConfigErrors& errors);
+      const std::map<std::string, ConnectionConfig, std::less<>>& connections, ConfigErrors& errors,
+      const ConnectionRegistry* previous = nullptr);
+
+  // How many clients Build took over from `previous`.
+  size_t kept() const { return kept_; }
 
   std::shared_ptr<RedisClient> Redis(std::string_view name) const;
   std::shared_ptr<RabbitmqClient> Rabbitmq(std::string_view name) const;
@@ -38,10 +44,15 @@ class ConnectionRegistry {
   boost::json::object Health() const;
 
  private:
+  // Reuses `previous`'s client of `connection` when its type and settings are unchanged.
+  bool TakeOver(const ConnectionRegistry& previous, const ConnectionConfig& connection);
+
   std::map<std::string, std::shared_ptr<RedisClient>, std::less<>> redis_;
   std::map<std::string, std::shared_ptr<RabbitmqClient>, std::less<>> rabbitmq_;
   std::map<std::string, std::shared_ptr<S3Client>, std::less<>> s3_;
   std::map<std::string, std::shared_ptr<PostgresqlClient>, std::less<>> postgresql_;
+  std::map<std::string, ConnectionConfig, std::less<>> configs_;  // what each client was built from
+  size_t kept_ = 0;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<RedisClient>> inline_redis_;
 };

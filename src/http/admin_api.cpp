@@ -8,6 +8,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "config/config_reloader.hpp"
 #include "modules/run_blocking.hpp"
 #include "observability/logger.hpp"
 #include "spool/dead_letters.hpp"
@@ -85,8 +86,9 @@ json::object Summary(const DeadLetter& letter) {
 
 AdminApi::AdminApi(std::optional<std::string> token, DeadLetterStore* dead_letters, Spool* spool,
                    SpoolDispatcher* dispatcher, const ConfigHolder& config,
-                   asio::thread_pool& blocking_pool, Logger& logger)
+                   ConfigReloader* reloader, asio::thread_pool& blocking_pool, Logger& logger)
     : dead_letters_(dead_letters),
+      reloader_(reloader),
       spool_(spool),
       dispatcher_(dispatcher),
       config_(config),
@@ -120,6 +122,12 @@ std::variant<HttpAnswer, AdminRequest> AdminApi::OnHead(http::verb method, std::
   for (auto param : parsed->params()) request.query[param.key] = param.value;
 
   const auto& s = request.segments;
+  if (s.size() == 1 && (s[0] == "reload-config" || s[0] == "config-status")) {
+    http::verb expected = s[0] == "reload-config" ? http::verb::post : http::verb::get;
+    if (method != expected) return HttpAnswer::Error(405, "Method Not Allowed");
+    if (!reloader_) return HttpAnswer::Error(503, "Configuration reload is not available");
+    return request;
+  }
   bool known = !s.empty() && s[0] == "dead-letters" &&
                ((s.size() == 1 && method == http::verb::get) ||
                 (s.size() == 2 && s[1] == "replay" && method == http::verb::post) ||
@@ -135,6 +143,13 @@ std::variant<HttpAnswer, AdminRequest> AdminApi::OnHead(http::verb method, std::
 
 asio::awaitable<HttpAnswer> AdminApi::Handle(AdminRequest request) const {
   const auto& s = request.segments;
+  if (s[0] == "config-status") co_return HttpAnswer::Json(200, json::serialize(reloader_->Status()));
+  if (s[0] == "reload-config") {
+    ConfigReloader* reloader = reloader_;
+    auto reloading = RunBlocking(blocking_pool_, [reloader] { return reloader->Reload("admin API"); });
+    ReloadOutcome outcome = co_await std::move(reloading);
+    co_return HttpAnswer::Json(outcome.applied ? 200 : 400, json::serialize(outcome.ToJson()));
+  }
   if (s.size() == 1 || (s.size() == 2 && s[1] == "replay" && request.method == http::verb::post)) {
     auto handling = s.size() == 1 ? List(std::move(request)) : ReplayMany(std::move(request));
     co_return co_await std::move(handling);

@@ -1,4 +1,7 @@
 // The admin API, behind a bearer token (--admin-token / ADMIN_TOKEN; without one it answers 404):
+//   POST   /admin/reload-config     reload webhooks.json + connections.json (config_reloader.hpp):
+//                                   200 with what changed, or 400 with every error
+//   GET    /admin/config-status     when the config was loaded, the last reload's outcome
 //   GET    /admin/dead-letters[?webhook=&module=&since=&until=&limit=]  list, oldest first
 //   GET    /admin/dead-letters/{id}                                    one, with body and errors
 //   POST   /admin/dead-letters/{id}/replay                             deliver its failed items again
@@ -27,6 +30,7 @@
 namespace wg {
 
 class ConfigHolder;
+class ConfigReloader;
 class Logger;
 class Spool;
 class SpoolDispatcher;
@@ -41,7 +45,7 @@ struct AdminRequest {
 class AdminApi {
  public:
   AdminApi(std::optional<std::string> token, DeadLetterStore* dead_letters, Spool* spool,
-           SpoolDispatcher* dispatcher, const ConfigHolder& config,
+           SpoolDispatcher* dispatcher, const ConfigHolder& config, ConfigReloader* reloader,
            boost::asio::thread_pool& blocking_pool, Logger& logger);
 
   static bool IsAdminPath(std::string_view path) { return path.starts_with("/admin/"); }
@@ -67,6 +71,7 @@ class AdminApi {
 
   std::optional<AuthorizationRule> token_;
   DeadLetterStore* dead_letters_;
+  ConfigReloader* reloader_;  // null: no reload (tests)
   Spool* spool_;
   SpoolDispatcher* dispatcher_;
   const ConfigHolder& config_;

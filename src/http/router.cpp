@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "http/openapi.hpp"
 #include "spool/spool.hpp"
 #include "spool/spool_dispatcher.hpp"
 #include "util/url_encoding.hpp"
@@ -82,6 +83,15 @@ std::variant<HttpAnswer, Admission, AdminRequest> Router::OnHead(
     }
     if (path == "/") return HttpAnswer::Json(200, R"({"message":"200 OK"})");
     return Health();
+  }
+
+  if (path == "/openapi.json") {
+    if (method != http::verb::get && method != http::verb::head) {
+      return HttpAnswer::Error(405, "Method Not Allowed");
+    }
+    auto config = config_.Get();
+    if (!config) return HttpAnswer::Error(503, "Configuration not loaded");
+    return HttpAnswer::Json(200, OpenApiDocument(*config));
   }
 
   auto segments = SplitPath(path);

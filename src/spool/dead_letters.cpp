@@ -1,7 +1,6 @@
 #include "spool/dead_letters.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <fmt/chrono.h>
@@ -13,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/base64.hpp"
 #include "util/write_all.hpp"
 #include "webhook/payload.hpp"
 
@@ -20,29 +20,6 @@ namespace wg {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 namespace {
-
-std::string Base64Encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(std::max(n, 0)));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * (text.size() / 4), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
 
 const json::string* StringAt(const json::object& object, std::string_view key) {
   auto* value = object.if_contains(key);
@@ -82,7 +59,7 @@ json::object DeadLetter::ToJson() const {
   if (IsValidUtf8(body)) {
     out["body"] = body;
   } else {
-    out["body_base64"] = Base64Encode(body);
+    out["body_base64"] = EncodeBase64(body);
   }
   json::array item_list;
   for (const auto& item : items) {
@@ -133,7 +110,7 @@ std::optional<DeadLetter> DeadLetter::FromJson(const json::value& value) {
   if (auto* body = StringAt(*object, "body")) {
     letter.body = std::string(*body);
   } else if (auto* encoded = StringAt(*object, "body_base64")) {
-    auto decoded = Base64Decode(*encoded);
+    auto decoded = encoded->empty() ? std::optional<std::string>("") : DecodeBase64(*encoded);
     if (!decoded) return std::nullopt;
     letter.body = std::move(*decoded);
   }

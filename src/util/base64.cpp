@@ -4,6 +4,28 @@
 
 namespace wg {
 
+std::string EncodeBase64(std::string_view data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve(4 * ((data.size() + 2) / 3));
+  size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    uint32_t bits = (static_cast<uint8_t>(data[i]) << 16) |
+                    (static_cast<uint8_t>(data[i + 1]) << 8) | static_cast<uint8_t>(data[i + 2]);
+    out += {kAlphabet[bits >> 18], kAlphabet[(bits >> 12) & 63], kAlphabet[(bits >> 6) & 63],
+            kAlphabet[bits & 63]};
+  }
+  size_t rest = data.size() - i;
+  if (rest > 0) {
+    uint32_t bits = static_cast<uint32_t>(static_cast<uint8_t>(data[i]) << 16);
+    if (rest == 2) bits |= static_cast<uint32_t>(static_cast<uint8_t>(data[i + 1]) << 8);
+    out += {kAlphabet[bits >> 18], kAlphabet[(bits >> 12) & 63],
+            rest == 2 ? kAlphabet[(bits >> 6) & 63] : '=', '='};
+  }
+  return out;
+}
+
 std::optional<std::string> DecodeBase64(std::string_view text) {
   size_t padding = 0;
   while (!text.empty() && text.back() == '=' && padding < 2) {

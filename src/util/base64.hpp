@@ -7,6 +7,9 @@
 
 namespace wg {
 
+// `data` in the standard alphabet, padded with '='.
+std::string EncodeBase64(std::string_view data);
+
 // The decoded bytes; the trailing '=' padding may be present or not. nullopt for any character
 // outside the alphabet, misplaced padding or an impossible length.
 std::optional<std::string> DecodeBase64(std::string_view text);

@@ -220,9 +220,14 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
                         head.query, head.peer_address, received_at};
     for (const auto& validator : webhook.validators) {
       if (!validator->NeedsBody()) continue;
-      if (auto failure = validator->CheckBody(request, body)) {
-        co_return Refuse(*failure, admission.webhook_id);
+      std::optional<AuthFailure> failure;
+      if (validator->NeedsAsyncBodyCheck()) {
+        auto checking = validator->CheckBodyAsync(request, body);
+        failure = co_await std::move(checking);
+      } else {
+        failure = validator->CheckBody(request, body);
       }
+      if (failure) co_return Refuse(*failure, admission.webhook_id);
     }
   }
   BuiltDelivery built = BuildDelivery(

@@ -114,7 +114,8 @@ TEST(Oauth2Test, IntrospectionIsAwaitedAndItsEndpointChecked) {
             "address (list it in allowed_hosts to allow it)\n");
   built = Build(BuildOauth2, R"({"oauth2": {"introspection_endpoint": "ftp://idp.example/x"}})");
   EXPECT_EQ(built.ErrorText(),
-            "/orders/oauth2/introspection_endpoint: scheme \"ftp\" is not allowed (http only)\n");
+            "/orders/oauth2/introspection_endpoint: scheme \"ftp\" is not allowed (http or "
+            "https only)\n");
   built =
       Build(BuildOauth2, R"({"oauth2": {"introspection_endpoint": "http://u:p@idp.example/x"}})");
   EXPECT_EQ(built.ErrorText(),
@@ -141,7 +142,7 @@ TEST(Oauth2Test, ConfigErrorsCarryTheirPaths) {
             "/orders/oauth2/required_scope: must be a list of scopes or a space-separated string\n"
             "/orders/oauth2/x: unknown key in oauth2 (allowed: allowed_hosts, audience, client_id, "
             "client_secret, introspection_endpoint, issuer, jwt_algorithms, jwt_secret, "
-            "required_scope, token_type, validate_token, verify_exp)\n");
+            "required_scope, ssl_ca_cert, token_type, validate_token, verify_exp)\n");
 }
 
 TEST(Oauth2IntrospectionCacheTest, KeepsAnswersForTheirTimeAndWithinItsSize) {

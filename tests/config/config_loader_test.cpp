@@ -156,13 +156,14 @@ TEST_F(ConfigLoaderTest, MissingModuleAndNotYetSupportedFeatures) {
   auto result = Load(R"({
     "a": {"data_type": "json"},
     "b": {"module": "kafka"},
-    "c": {"module": "log", "recaptcha": {"secret_key": "x"}}
+    "c": {"module": "log", "recaptcha": {"secret_key": ""}}
   })");
   auto messages = Messages(result);
   EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
       HasSubstr("/a: needs \"module\" or \"chain\""),
       HasSubstr("/b/module: module \"kafka\" is not available in this build yet"),
-      HasSubstr("/c/recaptcha: \"recaptcha\" is not supported by this build yet")));
+      HasSubstr("/c/recaptcha/secret_key: reCAPTCHA secret key not configured (empty "
+                "secret_key)")));
 }
 
 TEST_F(ConfigLoaderTest, SyntaxErrorsGiveLineAndColumn) {

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -111,13 +112,35 @@ class Gateway:
         return self.process.returncode
 
 
+class TestCertificate:
+    """A self-signed certificate made by the openssl command line, valid for `names` (e.g.
+    "IP:127.0.0.1", "DNS:localhost"). `ca_file` is what a client must trust: the certificate."""
+
+    def __init__(self, names=("IP:127.0.0.1", "DNS:localhost")):
+        directory = tempfile.mkdtemp(prefix="wg-cert-")
+        self.key_file = os.path.join(directory, "key.pem")
+        self.ca_file = os.path.join(directory, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                        "-subj", "/CN=webhook-gateway test", "-addext",
+                        "subjectAltName=" + ",".join(names), "-keyout", self.key_file,
+                        "-out", self.ca_file], check=True, capture_output=True)
+
+    def wrap(self, server):
+        """Makes an http.server serve TLS with this certificate."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.ca_file, self.key_file)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+
+
 class Receiver:
     """A local HTTP server that records what the gateway delivers.
 
     `script` is a list of (status, delay_seconds) answers used in order; the last one repeats.
+    With `certificate` (a TestCertificate) it serves https.
     """
 
-    def __init__(self, script=((200, 0),)):
+    def __init__(self, script=((200, 0),), certificate=None):
         self.script = list(script)
         self.received = []
         self.lock = threading.Lock()
@@ -151,8 +174,10 @@ class Receiver:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if certificate:
+            certificate.wrap(self.server)
         self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.url = "%s://127.0.0.1:%d/hook" % ("https" if certificate else "http", self.port)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -29,9 +29,10 @@ ANSWERS = {
 
 
 class IntrospectionServer:
-    """Answers POST /introspect from ANSWERS and records every call."""
+    """Answers POST /introspect from ANSWERS and records every call; https with `certificate`
+    (a gateway.TestCertificate)."""
 
-    def __init__(self):
+    def __init__(self, certificate=None):
         self.calls = []
         self.lock = threading.Lock()
         server = self
@@ -60,7 +61,10 @@ class IntrospectionServer:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d/introspect" % self.server.server_address[1]
+        if certificate:
+            certificate.wrap(self.server)
+        self.url = "%s://127.0.0.1:%d/introspect" % ("https" if certificate else "http",
+                                                    self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def calls_for(self, token):

@@ -2,7 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "modules/http_webhook/url_policy.hpp"
+#include "config/json_reader.hpp"
+#include "connections/http/url_policy.hpp"
 
 namespace wg {
 namespace {
@@ -28,6 +29,30 @@ TEST(UrlPolicyTest, BlocksHostSpellingTricks) {
   for (auto host : {"example.com", "hooks.slack.com", "1e100.net", "deadbeef.example", "8.8.8.8"}) {
     EXPECT_FALSE(BlockedHostReason(host)) << host;
   }
+}
+
+TEST(UrlPolicyTest, SplitsHttpAndHttpsUrls) {
+  ConfigErrors errors;
+  auto plain = ParseHttpTarget("http://Hooks.Example.com/in?a=1", "/u", "", errors);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->tls);
+  EXPECT_EQ(plain->host, "hooks.example.com");
+  EXPECT_EQ(plain->port, "80");
+  EXPECT_EQ(plain->path_and_query, "/in?a=1");
+  auto secure = ParseHttpTarget("HTTPS://hooks.example.com", "/u", "", errors);
+  ASSERT_TRUE(secure);
+  EXPECT_TRUE(secure->tls);
+  EXPECT_EQ(secure->port, "443");
+  EXPECT_EQ(secure->path_and_query, "/");
+  auto other_port = ParseHttpTarget("https://[2001:db8::1]:8443/x", "/u", "", errors);
+  ASSERT_TRUE(other_port);
+  EXPECT_EQ(other_port->host, "2001:db8::1");
+  EXPECT_EQ(other_port->port, "8443");
+  EXPECT_EQ(other_port->host_header, "[2001:db8::1]:8443");
+  EXPECT_TRUE(errors.empty());
+  EXPECT_FALSE(ParseHttpTarget("ftp://hooks.example.com/x", "/u", "", errors));
+  EXPECT_FALSE(ParseHttpTarget("https://user:pw@hooks.example.com/x", "/u", "use headers", errors));
+  ASSERT_EQ(errors.size(), 2u);
 }
 
 }  // namespace

@@ -14,13 +14,12 @@
 #include <set>
 
 #include "config/json_reader.hpp"
-#include "modules/http_webhook/url_policy.hpp"
+#include "connections/http/http_client.hpp"
 
 namespace wg {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using asio::ip::tcp;
 
 namespace {
 
@@ -65,6 +64,7 @@ struct Options {
   std::optional<std::set<std::string>> allowed_headers;  // lower-case
   bool host_allowed_explicitly = false;
   std::chrono::milliseconds timeout{30000};
+  std::shared_ptr<asio::ssl::context> tls;  // https only
 };
 
 class HttpWebhookModule final : public Module {
@@ -77,37 +77,37 @@ class HttpWebhookModule final : public Module {
     // A pooled connection may have been closed by the server meanwhile: one fresh retry then.
     for (int round = 0; round < 2; ++round) {
       bool reused = false;
-      std::optional<beast::tcp_stream> stream = TakeIdle(executor);
+      std::optional<HttpStream> stream = TakeIdle(executor);
       if (stream) {
         reused = true;
       } else {
-        auto connecting = ConnectOutbound(executor, options_.target,
-                                          options_.host_allowed_explicitly, options_.timeout);
-        OutboundConnection connected = co_await std::move(connecting);
-        if (!connected.stream) {
-          co_return connected.refused ? Outcome::Permanent(std::move(connected.error))
-                                      : Outcome::Retryable(std::move(connected.error));
+        auto opening = OpenHttpStream(executor, options_.target, options_.host_allowed_explicitly,
+                                      options_.timeout, options_.tls);
+        HttpConnection connection = co_await std::move(opening);
+        if (!connection.stream) {
+          co_return connection.refused ? Outcome::Permanent(std::move(connection.error))
+                                       : Outcome::Retryable(std::move(connection.error));
         }
-        stream.emplace(std::move(*connected.stream));
+        stream.emplace(std::move(*connection.stream));
       }
-      stream->expires_after(options_.timeout);
-      auto [write_ec, written] = co_await http::async_write(*stream, request, kUseTuple);
+      stream->ExpiresAfter(options_.timeout);
+      auto writing = stream->Write(request);
+      beast::error_code ec = co_await std::move(writing);
       beast::flat_buffer buffer;
-      http::response_parser<http::string_body> parser;
+      HttpStream::ResponseParser parser;
       parser.body_limit(kMaxResponseBytes);
-      beast::error_code read_ec = write_ec;
-      if (!write_ec) {
-        auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kUseTuple);
-        read_ec = ec;
+      if (!ec) {
+        auto reading = stream->Read(buffer, parser);
+        ec = co_await std::move(reading);
       }
-      if (read_ec) {
-        if (reused && round == 0 && buffer.size() == 0 && read_ec != beast::error::timeout) {
+      if (ec) {
+        if (reused && round == 0 && buffer.size() == 0 && ec != beast::error::timeout) {
           continue;  // stale keep-alive connection
         }
-        if (read_ec == beast::error::timeout) {
+        if (ec == beast::error::timeout) {
           co_return Outcome::Retryable(fmt::format("timed out after {} ms", options_.timeout.count()));
         }
-        co_return Outcome::Retryable(fmt::format("connection failed: {}", read_ec.message()));
+        co_return Outcome::Retryable(fmt::format("connection failed: {}", ec.message()));
       }
       auto& response = parser.get();
       unsigned status = response.result_int();
@@ -167,16 +167,16 @@ class HttpWebhookModule final : public Module {
   }
 
   // Idle keep-alive connections, kept per I/O thread: a socket is only used on its own thread.
-  std::optional<beast::tcp_stream> TakeIdle(const asio::any_io_executor& executor) {
+  std::optional<HttpStream> TakeIdle(const asio::any_io_executor& executor) {
     std::lock_guard lock(mutex_);
     auto& idle = idle_[&asio::query(executor, asio::execution::context)];
     if (idle.empty()) return std::nullopt;
-    beast::tcp_stream stream = std::move(idle.back());
+    HttpStream stream = std::move(idle.back());
     idle.pop_back();
     return stream;
   }
 
-  void ReturnIdle(const asio::any_io_executor& executor, beast::tcp_stream stream) {
+  void ReturnIdle(const asio::any_io_executor& executor, HttpStream stream) {
     std::lock_guard lock(mutex_);
     auto& idle = idle_[&asio::query(executor, asio::execution::context)];
     if (idle.size() < kMaxIdlePerThread) idle.push_back(std::move(stream));
@@ -184,7 +184,7 @@ class HttpWebhookModule final : public Module {
 
   Options options_;
   std::mutex mutex_;
-  std::map<asio::execution_context*, std::vector<beast::tcp_stream>> idle_;
+  std::map<asio::execution_context*, std::vector<HttpStream>> idle_;
 };
 
 }  // namespace
@@ -225,6 +225,7 @@ std::unique_ptr<Module> CreateHttpWebhookModule(const ModuleSettings& settings,
     for (const auto& host : *hosts) allowed_hosts.insert(ToLower(host));
   }
   double timeout = reader.Number("timeout", 30.0, 0.001, 3600);
+  std::string ca_file = reader.StringOr("ssl_ca_cert", "");
   options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
   reader.RejectUnknownKeys("http_webhook module-config");
 
@@ -241,6 +242,9 @@ std::unique_ptr<Module> CreateHttpWebhookModule(const ModuleSettings& settings,
         errors.Add(reader.PathOf("url"),
                    fmt::format("refused destination \"{}\": {} (list it in allowed_hosts to allow it)",
                                target->host, *reason));
+      }
+      if (target->tls) {
+        options.tls = MakeTlsClientContext(ca_file, reader.PathOf("ssl_ca_cert"), errors);
       }
       options.target = std::move(*target);
     }

@@ -7,7 +7,7 @@
 #include "config/json_reader.hpp"
 #include "config/names.hpp"
 #include "connections/connection_registry.hpp"
-#include "modules/http_webhook/url_policy.hpp"
+#include "connections/http/url_policy.hpp"
 
 namespace wg {
 namespace json = boost::json;

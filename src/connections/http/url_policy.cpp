@@ -1,4 +1,4 @@
-#include "modules/http_webhook/url_policy.hpp"
+#include "connections/http/url_policy.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/url/parse.hpp>
@@ -149,12 +149,8 @@ std::optional<HttpTarget> ParseHttpTarget(const std::string& url, const std::str
     return std::nullopt;
   }
   std::string scheme = ToLower(parsed->scheme());
-  if (scheme == "https") {
-    errors.Add(path, "https URLs are not supported by this build yet (http only)");
-    return std::nullopt;
-  }
-  if (scheme != "http") {
-    errors.Add(path, fmt::format("scheme \"{}\" is not allowed (http only)", scheme));
+  if (scheme != "http" && scheme != "https") {
+    errors.Add(path, fmt::format("scheme \"{}\" is not allowed (http or https only)", scheme));
     return std::nullopt;
   }
   if (parsed->has_userinfo()) {
@@ -162,11 +158,12 @@ std::optional<HttpTarget> ParseHttpTarget(const std::string& url, const std::str
     return std::nullopt;
   }
   HttpTarget target;
+  target.tls = scheme == "https";
   target.host = ToLower(parsed->host_address());
   if (target.host.size() > 2 && target.host.front() == '[') {
     target.host = target.host.substr(1, target.host.size() - 2);
   }
-  target.port = parsed->has_port() ? std::string(parsed->port()) : "80";
+  target.port = parsed->has_port() ? std::string(parsed->port()) : target.tls ? "443" : "80";
   target.host_header = std::string(parsed->encoded_host_and_port());
   target.path_and_query = std::string(parsed->encoded_path());
   if (target.path_and_query.empty()) target.path_and_query = "/";

@@ -1,8 +1,8 @@
-// Outbound URL rules of http_webhook (SSRF): no loopback, private, link-local, multicast,
+// Outbound URL rules (SSRF) of every outbound HTTP call: http_webhook, oauth2's token
+// introspection, recaptcha: no loopback, private, link-local, multicast,
 // reserved or metadata destinations, no numeric host tricks, checked on the literal host at
 // start and again on every address DNS returns at delivery. A host listed in `allowed_hosts`
 // skips the checks: that is how a user allows e.g. 127.0.0.1 on purpose.
-// Also used by oauth2's token introspection, the other outbound HTTP call.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -26,15 +26,16 @@ std::optional<std::string> BlockedHostReason(std::string_view host);
 
 class ConfigErrors;
 
-// An http:// URL, split for a request.
+// An http:// or https:// URL, split for a request.
 struct HttpTarget {
+  bool tls = false;  // https
   std::string host;  // lower-case, without brackets
   std::string port;
   std::string host_header;
   std::string path_and_query;
 };
 
-// Parses an absolute http URL (https is not supported by this build yet); reports problems at
+// Parses an absolute http or https URL; reports problems at
 // `path`. `credentials_hint` says where credentials go instead of the URL.
 std::optional<HttpTarget> ParseHttpTarget(const std::string& url, const std::string& path,
                                           std::string_view credentials_hint,

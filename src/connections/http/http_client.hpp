@@ -1,0 +1,108 @@
+// Outbound HTTP/1.1 over plain TCP or TLS, for every call the gateway makes to a URL a user
+// configured: http_webhook deliveries, oauth2 token introspection, recaptcha verification.
+//
+// - Connections are opened under the SSRF rules of url_policy.hpp (ConnectOutbound).
+// - https: TLS 1.2 or later, the server's certificate verified against the system's CA store
+//   (or the PEM bundle of `ssl_ca_cert`) and the URL's host name (SNI sent for DNS names).
+//   There is no switch to turn verification off.
+// - One deadline covers connect, handshake, write and read.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "connections/http/url_policy.hpp"
+
+namespace wg {
+
+class ConfigErrors;
+
+// The TLS settings of https calls, built once at start. `ca_file` empty: the system's CA store.
+// A file that cannot be read is reported at `path`; returns null then.
+std::shared_ptr<boost::asio::ssl::context> MakeTlsClientContext(const std::string& ca_file,
+                                                                const std::string& path,
+                                                                ConfigErrors& errors);
+
+// A URL from a user's config that the gateway calls (introspection, recaptcha), checked at start.
+struct OutboundEndpoint {
+  HttpTarget target;
+  bool host_allowed_explicitly = false;  // listed in allowed_hosts: no address checks
+  std::shared_ptr<boost::asio::ssl::context> tls;  // set for https
+};
+
+// Parses `url` (reported at `path`) under the SSRF rules unless its host is in `allowed_hosts`
+// (lower-case); https gets the CA store of `ca_file` (reported at `ca_path`) or the system's.
+std::optional<OutboundEndpoint> ParseOutboundEndpoint(const std::string& url,
+                                                      const std::string& path,
+                                                      const std::set<std::string>& allowed_hosts,
+                                                      const std::string& ca_file,
+                                                      const std::string& ca_path,
+                                                      std::string_view credentials_hint,
+                                                      ConfigErrors& errors);
+
+// One open connection, plain or TLS.
+class HttpStream {
+ public:
+  using Plain = boost::beast::tcp_stream;
+  using Secure = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using ResponseParser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+
+  explicit HttpStream(Plain stream) : stream_(std::move(stream)) {}
+  explicit HttpStream(Secure stream) : stream_(std::move(stream)) {}
+
+  void ExpiresAfter(std::chrono::milliseconds timeout);
+  boost::asio::awaitable<boost::beast::error_code> Write(Request& request);
+  boost::asio::awaitable<boost::beast::error_code> Read(boost::beast::flat_buffer& buffer,
+                                                        ResponseParser& parser);
+  // Closes the socket without a TLS close_notify: nothing waits on a peer that may not answer.
+  void Close();
+
+ private:
+  std::variant<Plain, Secure> stream_;
+};
+
+struct HttpConnection {
+  std::optional<HttpStream> stream;
+  std::string error;     // when there is no stream
+  bool refused = false;  // an address the rules forbid: retrying will not help
+};
+
+// Connects to `target` (TLS with `tls` when target.tls; `tls` must then be set). The stream's
+// deadline is left at `timeout` from the start.
+boost::asio::awaitable<HttpConnection> OpenHttpStream(boost::asio::any_io_executor executor,
+                                                      HttpTarget target,
+                                                      bool host_allowed_explicitly,
+                                                      std::chrono::milliseconds timeout,
+                                                      std::shared_ptr<boost::asio::ssl::context> tls);
+
+struct HttpExchange {
+  unsigned status = 0;  // 0 when there is no answer
+  std::string body;
+  std::string error;  // when there is no answer: what went wrong, for logs and the sender
+};
+
+// One request to `endpoint` on a connection of its own, closed afterwards; the answer's body is
+// limited to `max_response_bytes`. Host and User-Agent are set here.
+boost::asio::awaitable<HttpExchange> ExchangeOnce(boost::asio::any_io_executor executor,
+                                                  const OutboundEndpoint& endpoint,
+                                                  std::chrono::milliseconds timeout,
+                                                  HttpStream::Request request,
+                                                  size_t max_response_bytes);
+
+}  // namespace wg
