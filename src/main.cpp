@@ -18,6 +18,8 @@
 #include "http/server.hpp"
 #include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
+#include "observability/webhook_stats.hpp"
 #include "dedup/dedup_store.hpp"
 #include "spool/dead_letters.hpp"
 #include "spool/spool.hpp"
@@ -118,14 +120,17 @@ int main(int argc, char** argv) {
 
   ConfigHolder config(std::move(loaded.config));  // the only owner: a reload frees the old one
   ConfigReloader reloader(options.sources, ProcessEnvironment(), context, config, logger);
+  Metrics metrics;             // GET /metrics
+  WebhookStats webhook_stats;  // GET /stats
   WorkQueue work_queue(options.max_in_flight, options.max_queued);
   SpoolDispatcher dispatcher(*spool, dead_letters, config, options.limits, blocking_pool, logger,
-                             options.max_in_flight);
+                             options.max_in_flight, &metrics);
   Pipeline pipeline(config, work_queue, spool.get(), &dispatcher, logger, options.limits,
-                    dedup_store.get());
+                    dedup_store.get(), &metrics);
   AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config, &reloader,
                  blocking_pool, logger);
-  Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher);
+  Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher,
+                {&metrics, &webhook_stats}, &dead_letters);
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Server server({options.listen_address, options.listen_port, threads}, router, logger);

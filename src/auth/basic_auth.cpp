@@ -130,7 +130,7 @@ class BasicAuthValidator final : public Validator {
       : username_(username), password_(password) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    return HttpSecurityScheme("basic_auth", "basic", "HTTP Basic authentication.");
+    return HttpSecurityScheme("basic", "HTTP Basic authentication.");
   }
 
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {

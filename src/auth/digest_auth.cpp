@@ -94,7 +94,7 @@ class DigestAuthValidator final : public Validator {
       : settings_(std::move(settings)), nonce_key_(RandomBytes(32)), used_(kReplayCapacity) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    return HttpSecurityScheme("digest_auth", "digest",
+    return HttpSecurityScheme("digest",
                               "HTTP Digest authentication (RFC 7616); the challenge comes with "
                               "the first 401.");
   }

@@ -28,7 +28,7 @@ class HeaderAuthValidator final : public Validator {
         api_key_(case_sensitive ? std::string(api_key) : AsciiLower(api_key)) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    return ApiKeySecurityScheme("header_auth", "header", header_name_, "An API key.");
+    return ApiKeySecurityScheme("header", header_name_, "An API key.");
   }
 
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {

@@ -100,7 +100,7 @@ class HmacValidator final : public Validator {
       : settings_(std::move(settings)), header_lower_(AsciiLower(settings_.header)) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    return ApiKeySecurityScheme("hmac", "header", settings_.header,
+    return ApiKeySecurityScheme("header", settings_.header,
                                 fmt::format("A signature of the request ({} scheme).",
                                             NameOf(settings_.provider)));
   }

@@ -45,7 +45,7 @@ class JwtValidator final : public Validator {
   explicit JwtValidator(JwtVerifier verifier) : verifier_(std::move(verifier)) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    boost::json::object scheme = HttpSecurityScheme("jwt", "bearer", "A signed JWT.");
+    boost::json::object scheme = HttpSecurityScheme("bearer", "A signed JWT.");
     scheme["bearerFormat"] = "JWT";
     return scheme;
   }

@@ -82,7 +82,7 @@ class Oauth1Validator final : public Validator {
       : settings_(std::move(settings)), nonces_(kNonceCapacity) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    return ApiKeySecurityScheme("oauth1", "header", "Authorization",
+    return ApiKeySecurityScheme("header", "Authorization",
                                 "An OAuth 1.0 signature (RFC 5849): Authorization: OAuth ...");
   }
 

@@ -50,9 +50,9 @@ class Oauth2Validator : public Validator {
 
   std::optional<boost::json::object> SecurityScheme() const override {
     if (settings_.prefix == "Bearer ") {
-      return HttpSecurityScheme("oauth2", "bearer", "An OAuth 2.0 access token.");
+      return HttpSecurityScheme("bearer", "An OAuth 2.0 access token.");
     }
-    return ApiKeySecurityScheme("oauth2", "header", "Authorization",
+    return ApiKeySecurityScheme("header", "Authorization",
                                 fmt::format("An OAuth 2.0 access token: Authorization: {}<token>",
                                             settings_.prefix));
   }

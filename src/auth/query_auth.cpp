@@ -71,7 +71,7 @@ class QueryAuthValidator final : public Validator {
         api_key_(case_sensitive ? std::string(api_key) : AsciiLower(api_key)) {}
 
   std::optional<boost::json::object> SecurityScheme() const override {
-    return ApiKeySecurityScheme("query_auth", "query", parameter_name_, "An API key.");
+    return ApiKeySecurityScheme("query", parameter_name_, "An API key.");
   }
 
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {

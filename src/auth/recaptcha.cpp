@@ -133,7 +133,7 @@ class RecaptchaValidator final : public Validator {
 
   std::optional<boost::json::object> SecurityScheme() const override {
     if (settings_.token_in_body) return std::nullopt;  // a field of the payload, not a credential
-    return ApiKeySecurityScheme("recaptcha", "header", settings_.token_field,
+    return ApiKeySecurityScheme("header", settings_.token_field,
                                 settings_.v3 ? "A reCAPTCHA v3 token." : "A reCAPTCHA v2 token.");
   }
 

@@ -84,19 +84,18 @@ class Validator {
     return std::nullopt;
   }
 
-  // For GET /openapi.json: what a sender must send, as an OpenAPI 3 security scheme with the
-  // method's key in "x-method" (nullopt for methods that check no credential), and the schema
-  // the payload must follow (json_schema). Never contains a secret.
+  // For GET /openapi.json: what a sender must send, as an OpenAPI 3 security scheme (nullopt
+  // for methods that check no credential), and the schema the payload must follow
+  // (json_schema). Never contains a secret.
   virtual std::optional<boost::json::object> SecurityScheme() const { return std::nullopt; }
   virtual const boost::json::value* PayloadSchema() const { return nullptr; }
 };
 
 // Security schemes for SecurityScheme(): an HTTP authentication scheme ("basic", "bearer",
 // "digest") and an API key sent in a header, the query or a cookie.
-boost::json::object HttpSecurityScheme(std::string_view method, std::string_view scheme,
-                                       std::string_view description);
-boost::json::object ApiKeySecurityScheme(std::string_view method, std::string_view in,
-                                         std::string_view name, std::string_view description);
+boost::json::object HttpSecurityScheme(std::string_view scheme, std::string_view description);
+boost::json::object ApiKeySecurityScheme(std::string_view in, std::string_view name,
+                                         std::string_view description);
 
 // Builds a method from the webhook's definition (`webhook_path` is its JSON path, e.g.
 // "/orders"); reports every problem to `errors` with the path of the offending key. Returns null

@@ -42,18 +42,13 @@ boost::asio::awaitable<std::optional<AuthFailure>> Validator::CheckBodyAsync(
   co_return CheckBody(request, body);
 }
 
-boost::json::object HttpSecurityScheme(std::string_view method, std::string_view scheme,
-                                       std::string_view description) {
-  return {{"type", "http"}, {"scheme", scheme}, {"description", description}, {"x-method", method}};
+boost::json::object HttpSecurityScheme(std::string_view scheme, std::string_view description) {
+  return {{"type", "http"}, {"scheme", scheme}, {"description", description}};
 }
 
-boost::json::object ApiKeySecurityScheme(std::string_view method, std::string_view in,
-                                         std::string_view name, std::string_view description) {
-  return {{"type", "apiKey"},
-          {"in", in},
-          {"name", name},
-          {"description", description},
-          {"x-method", method}};
+boost::json::object ApiKeySecurityScheme(std::string_view in, std::string_view name,
+                                         std::string_view description) {
+  return {{"type", "apiKey"}, {"in", in}, {"name", name}, {"description", description}};
 }
 
 namespace {
@@ -70,8 +65,8 @@ class AuthorizationValidator final : public Validator {
     return AuthFailure{401, std::move(result.message), std::move(result.reason), {}};
   }
   std::optional<boost::json::object> SecurityScheme() const override {
-    if (rule_.bearer()) return HttpSecurityScheme("authorization", "bearer", "A bearer token.");
-    return ApiKeySecurityScheme("authorization", "header", "Authorization",
+    if (rule_.bearer()) return HttpSecurityScheme("bearer", "A bearer token.");
+    return ApiKeySecurityScheme("header", "Authorization",
                                 "The configured Authorization header value.");
   }
 

@@ -27,6 +27,7 @@ struct ChainItem {
   std::string module_name;
   std::shared_ptr<Module> module;
   RetryPolicy retry;
+  std::string connection;  // the connections.json entry its module uses; empty when none
 };
 
 struct Chain {

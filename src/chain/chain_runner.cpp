@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "observability/metrics.hpp"
+
 namespace wg {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -22,6 +24,15 @@ std::mt19937_64& ThreadRng() {
 
 std::chrono::microseconds Since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+}
+
+std::string_view OutcomeName(OutcomeKind kind) {
+  switch (kind) {
+    case OutcomeKind::kDelivered: return "delivered";
+    case OutcomeKind::kRetryable: return "retryable";
+    case OutcomeKind::kPermanent: return "permanent";
+  }
+  return "permanent";
 }
 
 std::string Seconds(std::chrono::milliseconds ms) {
@@ -60,6 +71,7 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     result.attempts = attempt;
     Outcome outcome;
+    auto attempt_start = Clock::now();
     try {
       auto delivering = item.module->Deliver(delivery);
       outcome = co_await std::move(delivering);
@@ -68,6 +80,10 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
       outcome = Outcome::Permanent(fmt::format("module raised: {}", error.what()));
     }
     if (co_await cancelled()) co_return;  // the group has already recorded this item
+    if (options->metrics) {
+      options->metrics->CountAttempt(options->webhook, item.module_name, OutcomeName(outcome.kind),
+                                     Clock::now() - attempt_start);
+    }
     if (outcome.delivered()) {
       result.status = ItemStatus::kDelivered;
       result.error.clear();
@@ -76,6 +92,7 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
     result.error = outcome.message;
     result.failures.push_back({attempt, std::chrono::system_clock::now(), outcome.message});
     if (outcome.kind == OutcomeKind::kPermanent || attempt == attempts) break;
+    if (options->metrics) options->metrics->CountRetry(options->webhook, item.module_name);
 
     asio::steady_timer backoff(co_await asio::this_coro::executor,
                                item.retry.DelayAfter(attempt, ThreadRng()));

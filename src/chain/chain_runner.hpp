@@ -11,16 +11,23 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "chain/chain.hpp"
 #include "chain/chain_result.hpp"
 
 namespace wg {
 
+class Metrics;
+
 struct ChainRunOptions {
   uint32_t items = ~uint32_t{0};  // bit i set: run item i; the others are reported as skipped
   // Called as soon as an item is delivered, so progress can be recorded before the chain ends.
   std::function<void(size_t item)> on_delivered;
+  // Where every attempt and retry is counted (null: not counted), under this webhook label
+  // (the configured id that served the request, never the id a sender made up).
+  Metrics* metrics = nullptr;
+  std::string webhook;
 };
 
 class ChainRunner {

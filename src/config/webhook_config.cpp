@@ -82,7 +82,8 @@ struct ItemSpec {
 
 // Builds a chain item's module, or reports why it cannot be built.
 std::shared_ptr<Module> BuildModule(const ItemSpec& spec, const ConnectionMap& connections,
-                                    const ModuleContext& context, ConfigErrors& errors) {
+                                    const ModuleContext& context, ConfigErrors& errors,
+                                    std::string& connection_name) {
   const ModuleEntry* entry = FindModule(spec.module);
   if (entry == nullptr) {
     if (IsPlannedModule(spec.module)) {
@@ -126,6 +127,7 @@ std::shared_ptr<Module> BuildModule(const ItemSpec& spec, const ConnectionMap& c
                                                 connection->type));
     }
   }
+  if (connection != nullptr) connection_name = connection->name;
   if (spec.shared_module_config) {
     // Drop the keys this module does not know (they belong to other items), then build for real.
     json::object own = spec.module_config;
@@ -239,6 +241,7 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
       webhook->checks_body = webhook->checks_body || validator->NeedsBody();
       webhook->checks_payload = webhook->checks_payload || validator->NeedsPayload();
       webhook->validators.push_back(std::move(validator));
+      webhook->validator_keys.push_back(kind.key);
     }
   }
 
@@ -278,8 +281,12 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
           spec->module_config_path = reader.PathOf("module-config");
           spec->shared_module_config = true;
         }
-        auto module = BuildModule(*spec, connections, context, errors);
-        if (module) webhook->chain.items.push_back({spec->module, std::move(module), spec->retry});
+        std::string connection;
+        auto module = BuildModule(*spec, connections, context, errors, connection);
+        if (module) {
+          webhook->chain.items.push_back(
+              {spec->module, std::move(module), spec->retry, std::move(connection)});
+        }
       }
     }
     if (const json::value* settings = reader.Get("chain-config")) {
@@ -315,8 +322,12 @@ std::shared_ptr<const WebhookDefinition> ParseWebhook(const std::string& id, con
     if (module) {
       spec.module = *module;
       spec.module_path = reader.PathOf("module");
-      auto built = BuildModule(spec, connections, context, errors);
-      if (built) webhook->chain.items.push_back({spec.module, std::move(built), spec.retry});
+      std::string connection;
+      auto built = BuildModule(spec, connections, context, errors, connection);
+      if (built) {
+        webhook->chain.items.push_back(
+            {spec.module, std::move(built), spec.retry, std::move(connection)});
+      }
     }
   }
   reader.RejectUnknownKeys("webhook definition");

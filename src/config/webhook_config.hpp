@@ -34,6 +34,7 @@ struct WebhookDefinition {
   std::shared_ptr<const DedupRule> dedup;       // checked before acceptance
   // Authentication and validation methods, in the order they run (src/auth/validators.cpp).
   std::vector<std::shared_ptr<const Validator>> validators;
+  std::vector<std::string_view> validator_keys;  // [i]: the webhooks.json key of validators[i]
   bool checks_body = false;  // some method signs the body (hmac, ...)
   bool checks_payload = false;  // some method validates the parsed payload (json_schema)
   CredentialCleanup credential_cleanup;  // applied to every delivery before it is spooled

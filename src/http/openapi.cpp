@@ -60,11 +60,12 @@ std::string OpenApiDocument(const GatewayConfig& config) {
   for (const auto& [id, webhook] : config.webhooks) {
     json::object requirement;
     const json::value* payload_schema = nullptr;
-    for (const auto& validator : webhook->validators) {
-      if (const json::value* schema = validator->PayloadSchema()) payload_schema = schema;
-      std::optional<json::object> scheme = validator->SecurityScheme();
-      if (!scheme) continue;
-      std::string name = id + "_" + std::string(scheme->at("x-method").as_string());
+    for (size_t i = 0; i < webhook->validators.size(); ++i) {
+      const Validator& validator = *webhook->validators[i];
+      if (const json::value* schema = validator.PayloadSchema()) payload_schema = schema;
+      std::optional<json::object> scheme = validator.SecurityScheme();
+      if (!scheme || i >= webhook->validator_keys.size()) continue;
+      std::string name = id + "_" + std::string(webhook->validator_keys[i]);
       requirement[name] = json::array();
       schemes[name] = std::move(*scheme);
     }

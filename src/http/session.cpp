@@ -160,9 +160,10 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     const std::optional<uint64_t> content_length =
         length ? std::optional<uint64_t>(*length) : std::nullopt;
     auto problem = FramingProblem(request);
+    WebhookCall call;  // what /metrics and /stats count once the request is answered
     auto route = problem ? std::variant<HttpAnswer, Admission, AdminRequest>(std::move(*problem))
                          : router.OnHead(request.method(), request.target(), headers,
-                                         content_length, peer_address);
+                                         content_length, peer_address, &call);
     if (auto* pending = std::get_if<Admission>(&route);
         pending != nullptr && pending->awaits_shared_rate_limit) {
       // The webhook's rate limit is kept in Redis: asked before any other check.
@@ -226,6 +227,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       }
     }
 
+    router.Answered(call, answer.status);
     const bool close = answer.close || !keep_alive || registry.draining;
     auto response = BuildResponse(std::move(answer), version, !close);
     if (request.method() == http::verb::head) response.body().clear();  // keeps Content-Length

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <type_traits>
 
 namespace wg {
 namespace {
@@ -50,6 +54,70 @@ void AppendCounter(std::string& out, const Family& family,
   }
 }
 
+// Cumulative buckets, then _sum and _count, per label set. (`Series` maps label values to
+// Metrics' private Histogram.)
+template <typename Series>
+void AppendHistogram(std::string& out, const Family& family, const Series& series) {
+  AppendHeader(out, family.name, family.help, "histogram");
+  const std::string bucket_name = fmt::format("{}_bucket", family.name);
+  const std::string sum_name = fmt::format("{}_sum", family.name);
+  const std::string count_name = fmt::format("{}_count", family.name);
+  for (const auto& [labels, histogram] : series) {
+    LabelPairs pairs = Pair(family.label_names, labels);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < Metrics::kLatencyBuckets.size(); ++i) {
+      cumulative += histogram.buckets[i];
+      std::string bound = fmt::format("{}", Metrics::kLatencyBuckets[i]);
+      LabelPairs with_bound = pairs;
+      with_bound.emplace_back("le", bound);
+      AppendSample(out, bucket_name, with_bound, cumulative);
+    }
+    LabelPairs with_inf = pairs;
+    with_inf.emplace_back("le", "+Inf");
+    AppendSample(out, bucket_name, with_inf, histogram.count);
+    AppendSample(out, sum_name, pairs, histogram.sum);
+    AppendSample(out, count_name, pairs, histogram.count);
+  }
+}
+
+// A series key built on the stack: each label value as two bytes of length, then its bytes
+// (values are cut at 64 KiB). Only a new series copies it into a string.
+class SeriesKey {
+ public:
+  SeriesKey(std::initializer_list<std::string_view> values) {
+    size_t size = 0;
+    for (std::string_view value : values) size += 2 + std::min<size_t>(value.size(), 0xFFFF);
+    if (size > inline_.size()) heap_.resize(size);
+    char* out = size > inline_.size() ? heap_.data() : inline_.data();
+    for (std::string_view value : values) {
+      size_t length = std::min<size_t>(value.size(), 0xFFFF);
+      out[size_] = static_cast<char>(length >> 8);
+      out[size_ + 1] = static_cast<char>(length & 0xFF);
+      std::memcpy(out + size_ + 2, value.data(), length);
+      size_ += 2 + length;
+    }
+  }
+  std::string_view view() const {
+    return {size_ > inline_.size() ? heap_.data() : inline_.data(), size_};
+  }
+
+ private:
+  std::array<char, 256> inline_;
+  std::string heap_;
+  size_t size_ = 0;
+};
+
+std::vector<std::string> SplitKey(std::string_view key) {
+  std::vector<std::string> values;
+  while (key.size() >= 2) {
+    size_t length = (static_cast<size_t>(static_cast<unsigned char>(key[0])) << 8) |
+                    static_cast<unsigned char>(key[1]);
+    values.emplace_back(key.substr(2, length));
+    key.remove_prefix(std::min(key.size(), 2 + length));
+  }
+  return values;
+}
+
 }  // namespace
 
 std::string EscapeLabelValue(std::string_view value) {
@@ -69,36 +137,88 @@ std::string EscapeLabelValue(std::string_view value) {
   return out;
 }
 
+void Metrics::Histogram::Add(const Histogram& other) {
+  for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+  count += other.count;
+  sum += other.sum;
+}
+
+Metrics::Shard& Metrics::ShardOfThisThread() {
+  static std::atomic<size_t> next_shard{0};
+  thread_local const size_t shard = next_shard.fetch_add(1, std::memory_order_relaxed) % kShards;
+  return shards_[shard];
+}
+
+void Metrics::Increment(SeriesMap<uint64_t>& series, std::string_view key) {
+  auto it = series.find(key);
+  if (it == series.end()) it = series.emplace(std::string(key), 0).first;
+  ++it->second;
+}
+
 void Metrics::CountRequest(std::string_view webhook, unsigned status) {
-  std::lock_guard lock(mutex_);
-  ++requests_[{std::string(webhook), std::to_string(status)}];
+  char digits[16];
+  auto written = std::to_chars(std::begin(digits), std::end(digits), status);
+  SeriesKey key({webhook, std::string_view(digits, written.ptr - digits)});
+  Shard& shard = ShardOfThisThread();
+  std::lock_guard lock(shard.mutex);
+  Increment(shard.requests, key.view());
 }
 
 void Metrics::CountAuthFailure(std::string_view webhook, std::string_view reason) {
-  std::lock_guard lock(mutex_);
-  ++auth_failures_[{std::string(webhook), std::string(reason)}];
+  SeriesKey key({webhook, reason});
+  Shard& shard = ShardOfThisThread();
+  std::lock_guard lock(shard.mutex);
+  Increment(shard.auth_failures, key.view());
 }
 
 void Metrics::CountAttempt(std::string_view webhook, std::string_view module,
                            std::string_view outcome, std::chrono::nanoseconds latency) {
   double seconds = std::chrono::duration<double>(latency).count();
   auto bucket = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds);
-  std::lock_guard lock(mutex_);
-  ++attempts_[{std::string(webhook), std::string(module), std::string(outcome)}];
-  Histogram& histogram = latency_[{std::string(webhook), std::string(module)}];
+  SeriesKey attempt_key({webhook, module, outcome});
+  SeriesKey latency_key({webhook, module});
+  Shard& shard = ShardOfThisThread();
+  std::lock_guard lock(shard.mutex);
+  Increment(shard.attempts, attempt_key.view());
+  auto it = shard.latency.find(latency_key.view());
+  if (it == shard.latency.end()) {
+    it = shard.latency.emplace(std::string(latency_key.view()), Histogram{}).first;
+  }
+  Histogram& histogram = it->second;
   if (bucket != kLatencyBuckets.end()) ++histogram.buckets[bucket - kLatencyBuckets.begin()];
   ++histogram.count;
   histogram.sum += seconds;
 }
 
 void Metrics::CountRetry(std::string_view webhook, std::string_view module) {
-  std::lock_guard lock(mutex_);
-  ++retries_[{std::string(webhook), std::string(module)}];
+  SeriesKey key({webhook, module});
+  Shard& shard = ShardOfThisThread();
+  std::lock_guard lock(shard.mutex);
+  Increment(shard.retries, key.view());
 }
 
 void Metrics::CountDeadLetter(std::string_view webhook) {
-  std::lock_guard lock(mutex_);
-  ++dead_letters_[{std::string(webhook)}];
+  SeriesKey key({webhook});
+  Shard& shard = ShardOfThisThread();
+  std::lock_guard lock(shard.mutex);
+  Increment(shard.dead_letters, key.view());
+}
+
+template <typename Value>
+std::map<Metrics::Labels, Value> Metrics::Merge(SeriesMap<Value> Shard::*family) const {
+  std::map<Labels, Value> merged;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [key, value] : shard.*family) {
+      Value& total = merged[SplitKey(key)];
+      if constexpr (std::is_same_v<Value, Histogram>) {
+        total.Add(value);
+      } else {
+        total += value;
+      }
+    }
+  }
+  return merged;
 }
 
 std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
@@ -121,34 +241,12 @@ std::string Metrics::Render(const std::vector<Gauge>& gauges) const {
                                    "Webhooks with an item that failed for good (dead letters).",
                                    {"webhook"}};
   std::string out;
-  {
-    std::lock_guard lock(mutex_);
-    AppendCounter(out, kRequests, requests_);
-    AppendCounter(out, kAuthFailures, auth_failures_);
-    AppendCounter(out, kAttempts, attempts_);
-    AppendHeader(out, kLatency.name, kLatency.help, "histogram");
-    std::string bucket_name = std::string(kLatency.name) + "_bucket";
-    std::string sum_name = std::string(kLatency.name) + "_sum";
-    std::string count_name = std::string(kLatency.name) + "_count";
-    for (const auto& [labels, histogram] : latency_) {
-      LabelPairs pairs = Pair(kLatency.label_names, labels);
-      uint64_t cumulative = 0;
-      for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-        cumulative += histogram.buckets[i];
-        std::string bound = fmt::format("{}", kLatencyBuckets[i]);
-        LabelPairs with_bound = pairs;
-        with_bound.emplace_back("le", bound);
-        AppendSample(out, bucket_name, with_bound, cumulative);
-      }
-      LabelPairs with_inf = pairs;
-      with_inf.emplace_back("le", "+Inf");
-      AppendSample(out, bucket_name, with_inf, histogram.count);
-      AppendSample(out, sum_name, pairs, histogram.sum);
-      AppendSample(out, count_name, pairs, histogram.count);
-    }
-    AppendCounter(out, kRetries, retries_);
-    AppendCounter(out, kDeadLetters, dead_letters_);
-  }
+  AppendCounter(out, kRequests, Merge(&Shard::requests));
+  AppendCounter(out, kAuthFailures, Merge(&Shard::auth_failures));
+  AppendCounter(out, kAttempts, Merge(&Shard::attempts));
+  AppendHistogram(out, kLatency, Merge(&Shard::latency));
+  AppendCounter(out, kRetries, Merge(&Shard::retries));
+  AppendCounter(out, kDeadLetters, Merge(&Shard::dead_letters));
   std::string_view previous;
   for (const Gauge& gauge : gauges) {
     if (gauge.name != previous) {

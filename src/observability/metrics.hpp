@@ -2,15 +2,21 @@
 // keyed by label values. Label values that come from requests are bounded by the caller
 // (a webhook id that is not configured is counted as "(unknown)"), so a sender cannot grow the
 // set of series.
+//
+// Counting is on every request's path, so it is kept cheap: each thread counts into a shard of
+// its own (its own mutex, never contended unless more threads than shards count at once), a
+// series that exists already is found without allocating, and Render adds the shards up.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace wg {
@@ -29,6 +35,9 @@ class Metrics {
   static constexpr std::array<double, 13> kLatencyBuckets = {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+  // The webhook label of requests for an id that is not configured.
+  static constexpr std::string_view kUnknownWebhook = "(unknown)";
+
   void CountRequest(std::string_view webhook, unsigned status);
   void CountAuthFailure(std::string_view webhook, std::string_view reason);
   // One finished attempt of a chain item: outcome "delivered", "retryable" or "permanent".
@@ -45,16 +54,36 @@ class Metrics {
     std::array<uint64_t, kLatencyBuckets.size()> buckets{};  // not cumulative
     uint64_t count = 0;
     double sum = 0;
+    void Add(const Histogram& other);
   };
-  using Labels = std::vector<std::string>;  // values, in the family's label order
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  // A series is keyed by its label values, each prefixed by its length (see SeriesKey).
+  template <typename Value>
+  using SeriesMap = std::unordered_map<std::string, Value, KeyHash, std::equal_to<>>;
+  // What Render sorts and prints: label values in the family's label order.
+  using Labels = std::vector<std::string>;
 
-  mutable std::mutex mutex_;
-  std::map<Labels, uint64_t> requests_;       // webhook, status
-  std::map<Labels, uint64_t> auth_failures_;  // webhook, reason
-  std::map<Labels, uint64_t> attempts_;       // webhook, module, outcome
-  std::map<Labels, Histogram> latency_;       // webhook, module
-  std::map<Labels, uint64_t> retries_;        // webhook, module
-  std::map<Labels, uint64_t> dead_letters_;   // webhook
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    SeriesMap<uint64_t> requests;       // webhook, status
+    SeriesMap<uint64_t> auth_failures;  // webhook, reason
+    SeriesMap<uint64_t> attempts;       // webhook, module, outcome
+    SeriesMap<Histogram> latency;       // webhook, module
+    SeriesMap<uint64_t> retries;        // webhook, module
+    SeriesMap<uint64_t> dead_letters;   // webhook
+  };
+  static constexpr size_t kShards = 16;
+
+  Shard& ShardOfThisThread();
+  static void Increment(SeriesMap<uint64_t>& series, std::string_view key);
+  // Every shard's series of one family, added up and sorted by labels.
+  template <typename Value>
+  std::map<Labels, Value> Merge(SeriesMap<Value> Shard::*family) const;
+
+  mutable std::array<Shard, kShards> shards_;
 };
 
 // Prometheus label value escaping: backslash, double quote and newline.

@@ -31,7 +31,7 @@ uint64_t WebhookStats::Ring<N>::Sum(int64_t period, int64_t last_n) const {
 void WebhookStats::Count(std::string_view endpoint, std::chrono::system_clock::time_point now) {
   int64_t minute = Minutes(now);
   std::lock_guard lock(mutex_);
-  auto it = series_.find(std::string(endpoint));
+  auto it = series_.find(endpoint);
   if (it == series_.end()) {
     std::string key = series_.size() < kMaxEndpoints ? std::string(endpoint) : "(other)";
     it = series_.try_emplace(std::move(key)).first;

@@ -39,8 +39,13 @@ class WebhookStats {
     Ring<24 * 31> hours;
   };
 
+  struct KeyHash {  // finds an endpoint by string_view, without a temporary string
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Series> series_;
+  std::unordered_map<std::string, Series, KeyHash, std::equal_to<>> series_;
 };
 
 }  // namespace wg

@@ -156,6 +156,12 @@ std::optional<std::string> DeadLetterStore::Prepare() {
   std::error_code ec;
   fs::create_directories(directory_, ec);
   if (ec) return fmt::format("dead-letter directory {}: {}", directory_.string(), ec.message());
+  size_t count = 0;
+  for (const auto& entry : fs::directory_iterator(directory_, ec)) {
+    count += entry.path().filename().string().ends_with(".json") ? 1 : 0;
+  }
+  if (ec) return fmt::format("dead-letter directory {}: {}", directory_.string(), ec.message());
+  count_.store(count, std::memory_order_relaxed);
   return std::nullopt;
 }
 
@@ -181,6 +187,7 @@ std::optional<std::string> DeadLetterStore::Put(const DeadLetter& letter) {
   fs::path temp = path;
   temp += ".tmp";
   std::lock_guard lock(mutex_);
+  const bool replaces = ::access(path.c_str(), F_OK) == 0;  // a replay that failed again
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return fmt::format("cannot create {}: {}", temp.string(), std::strerror(errno));
   int error = WriteAll(fd, text.data(), text.size());
@@ -196,6 +203,7 @@ std::optional<std::string> DeadLetterStore::Put(const DeadLetter& letter) {
     ::fsync(dir);
     ::close(dir);
   }
+  if (!replaces) count_.fetch_add(1, std::memory_order_relaxed);
   return std::nullopt;
 }
 
@@ -214,7 +222,9 @@ std::optional<DeadLetter> DeadLetterStore::Get(const std::string& delivery_id) c
 bool DeadLetterStore::Remove(const std::string& delivery_id) {
   if (!IsValidId(delivery_id)) return false;
   std::lock_guard lock(mutex_);
-  return ::unlink(PathOf(delivery_id).c_str()) == 0;
+  if (::unlink(PathOf(delivery_id).c_str()) != 0) return false;
+  count_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
 }
 
 std::vector<DeadLetter> DeadLetterStore::List(const DeadLetterFilter& filter) const {
@@ -242,15 +252,6 @@ std::vector<DeadLetter> DeadLetterStore::List(const DeadLetterFilter& filter) co
   });
   if (letters.size() > filter.limit) letters.resize(filter.limit);
   return letters;
-}
-
-size_t DeadLetterStore::Count() const {
-  size_t count = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(directory_, ec)) {
-    count += entry.path().filename().string().ends_with(".json") ? 1 : 0;
-  }
-  return count;
 }
 
 }  // namespace wg

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -65,7 +66,8 @@ class DeadLetterStore {
   bool Remove(const std::string& delivery_id);
   // Oldest first.
   std::vector<DeadLetter> List(const DeadLetterFilter& filter) const;
-  size_t Count() const;
+  // Kept in memory (counted by Prepare, then by Put and Remove), so /metrics reads no directory.
+  size_t Count() const { return count_.load(std::memory_order_relaxed); }
 
   // Delivery ids are UUIDs; anything else never reaches the file system.
   static bool IsValidId(std::string_view delivery_id);
@@ -75,6 +77,7 @@ class DeadLetterStore {
 
   std::filesystem::path directory_;
   mutable std::mutex mutex_;
+  std::atomic<size_t> count_{0};
 };
 
 int64_t ToMicros(std::chrono::system_clock::time_point time);

@@ -182,7 +182,8 @@ std::optional<std::string> Spool::Recover() {
           ++recovery_.records;
           max_sequence = std::max(max_sequence, record->sequence);
           if (record->pending_items != 0) {
-            live_[record->sequence] = Live{segment, record->pending_items, {}};
+            live_[record->sequence] =
+                Live{segment, record->pending_items, {}, record->received_at_us};
             ++segment_refs_[segment];
             accepted_at[record->sequence] = UnfinishedRecord{
                 record->sequence,
@@ -210,6 +211,7 @@ std::optional<std::string> Spool::Recover() {
   next_sequence_ = max_sequence + 1;
   stats_.segments = segment_sizes_.size();
   stats_.unfinished = live_.size();
+  stats_.oldest_unfinished_received_us = OldestUnfinished();
   recovery_.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
   return std::nullopt;
@@ -290,6 +292,7 @@ asio::awaitable<AppendResult> Spool::Append(AcceptedRecord record) {
   }
   append.sequence = record.sequence;
   append.pending_items = record.pending_items;
+  append.received_at_us = record.received_at_us;
   EncodeAccepted(record, append.frame);
   auto waiting = AwaitFromThread<AppendResult>(
       [this, &append](std::function<void(AppendResult)> complete) {
@@ -399,7 +402,8 @@ void Spool::Run() {
       segment_sizes_[active_segment_] = active_size_;
       for (const auto& append : appends) {
         if (append.pending_items == 0) continue;
-        live_[append.sequence] = Live{active_segment_, append.pending_items, {}};
+        live_[append.sequence] =
+            Live{active_segment_, append.pending_items, {}, append.received_at_us};
         ++segment_refs_[active_segment_];
       }
       for (const auto& finish : written_finishes) ApplyFinish(finish, active_segment_);
@@ -413,6 +417,7 @@ void Spool::Run() {
           if (in_place) ++stats_.fsyncs_in_place;
         }
         stats_.unfinished = live_.size();
+        stats_.oldest_unfinished_received_us = OldestUnfinished();
       }
       if (!written_finishes.empty()) DeleteUnneededSegments();
     } else {
@@ -458,6 +463,10 @@ std::optional<AcceptedRecord> Spool::Read(const SpoolLocation& location) const {
     return std::nullopt;
   }
   return DecodeAccepted(frame.body);
+}
+
+int64_t Spool::OldestUnfinished() const {
+  return live_.empty() ? 0 : live_.begin()->second.received_at_us;
 }
 
 SpoolStats Spool::Stats() const {

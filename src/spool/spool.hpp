@@ -79,6 +79,9 @@ struct SpoolStats {
   uint64_t appended = 0;  // accepted records written since start
   uint64_t fsyncs = 0;    // group commits since start
   uint64_t fsyncs_in_place = 0;  // of which wrote only over zero-filled space (no size change)
+  // When the unfinished webhook that entered the spool first was received (microseconds since
+  // the Unix epoch); 0 when nothing is unfinished.
+  int64_t oldest_unfinished_received_us = 0;
 };
 
 class Spool {
@@ -112,12 +115,14 @@ class Spool {
     std::string frame;
     uint64_t sequence = 0;
     uint32_t pending_items = 0;
+    int64_t received_at_us = 0;
     std::function<void(AppendResult)> complete;
   };
   struct Live {
     uint64_t segment = 0;
     uint32_t pending_items = 0;
     std::vector<uint64_t> finish_segments;  // other segments holding its finish records
+    int64_t received_at_us = 0;
   };
 
   Spool(SpoolOptions options, Logger& logger, int lock_fd);
@@ -129,6 +134,7 @@ class Spool {
   void ApplyFinish(const ItemFinishedRecord& finish, uint64_t segment);
   void Release(uint64_t segment);
   void DeleteUnneededSegments();
+  int64_t OldestUnfinished() const;  // received_at_us of live_'s first, or 0
   std::filesystem::path SegmentPath(uint64_t segment) const;
 
   SpoolOptions options_;
@@ -155,7 +161,7 @@ class Spool {
   uint64_t active_size_ = 0;
   bool broken_ = false;  // an fsync failed: nothing more is acknowledged until restart
   std::string broken_reason_;
-  std::unordered_map<uint64_t, Live> live_;
+  std::map<uint64_t, Live> live_;  // by sequence: the first is the oldest in the spool
   std::map<uint64_t, uint64_t> segment_refs_;   // segment -> records that keep it
   std::map<uint64_t, uint64_t> segment_sizes_;  // segment -> bytes
 };

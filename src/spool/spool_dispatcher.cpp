@@ -11,6 +11,7 @@
 #include "config/webhook_config.hpp"
 #include "modules/run_blocking.hpp"
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 #include "webhook/payload.hpp"
 #include "webhook/pipeline.hpp"
 
@@ -57,14 +58,15 @@ struct SpoolDispatcher::Tracked {
 SpoolDispatcher::SpoolDispatcher(Spool& spool, DeadLetterStore& dead_letters,
                                  const ConfigHolder& config, RequestLimits limits,
                                  asio::thread_pool& blocking_pool, Logger& logger,
-                                 size_t lane_limit)
+                                 size_t lane_limit, Metrics* metrics)
     : spool_(spool),
       dead_letters_(dead_letters),
       config_(config),
       limits_(limits),
       blocking_pool_(blocking_pool),
       logger_(logger),
-      lane_limit_(std::max<size_t>(1, lane_limit)) {}
+      lane_limit_(std::max<size_t>(1, lane_limit)),
+      metrics_(metrics) {}
 
 size_t SpoolDispatcher::Running() const {
   std::lock_guard lock(mutex_);
@@ -263,6 +265,8 @@ asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
     } else {
       ChainRunOptions options;
       options.items = bit;
+      options.metrics = metrics_;
+      options.webhook = tracked->webhook->id;
       Spool* spool = &spool_;
       uint64_t sequence = tracked->sequence;
       options.on_delivered = [spool, sequence](size_t index) {
@@ -378,6 +382,7 @@ asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) 
                      {"error", *failure}});
       co_return;
     }
+    if (metrics_) metrics_->CountDeadLetter(tracked->webhook->id);
     std::string items;
     for (const auto& item : letter.items) {
       spool_.Finish(tracked->sequence, item.index, ItemFinish::kDeadLettered);
@@ -419,6 +424,8 @@ asio::awaitable<void> SpoolDispatcher::DeadLetterUnloadable(UnfinishedRecord unf
                   {{"webhook", letter.webhook_id}, {"error", *failure}});
     co_return;
   }
+  // The webhook is no longer configured: its id is not a label any more.
+  if (metrics_) metrics_->CountDeadLetter(Metrics::kUnknownWebhook);
   for (const auto& item : letter.items) {
     spool_.Finish(unfinished.sequence, item.index, ItemFinish::kDeadLettered);
   }

@@ -32,13 +32,14 @@ namespace wg {
 
 class ConfigHolder;
 class Logger;
+class Metrics;
 struct WebhookDefinition;
 
 class SpoolDispatcher {
  public:
   SpoolDispatcher(Spool& spool, DeadLetterStore& dead_letters, const ConfigHolder& config,
                   RequestLimits limits, boost::asio::thread_pool& blocking_pool, Logger& logger,
-                  size_t lane_limit);
+                  size_t lane_limit, Metrics* metrics = nullptr);
   SpoolDispatcher(const SpoolDispatcher&) = delete;
   SpoolDispatcher& operator=(const SpoolDispatcher&) = delete;
 
@@ -88,6 +89,7 @@ class SpoolDispatcher {
   boost::asio::thread_pool& blocking_pool_;
   Logger& logger_;
   const size_t lane_limit_;
+  Metrics* metrics_;  // attempts, retries and dead letters are counted here when set
 
   mutable std::mutex mutex_;
   std::map<LaneKey, Lane> lanes_;

@@ -8,6 +8,7 @@
 #include "spool/spool.hpp"
 #include "spool/spool_dispatcher.hpp"
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 #include "webhook/delivery_id.hpp"
 #include "webhook/payload.hpp"
 #include "webhook/webhook_id.hpp"
@@ -54,11 +55,19 @@ std::optional<HttpAnswer> CheckHeaders(const std::vector<Header>& headers,
   return std::nullopt;
 }
 
+// The webhooks.json key of the webhook's i-th method (the reason label of auth failures).
+std::string_view MethodKey(const WebhookDefinition& webhook, size_t i) {
+  return i < webhook.validator_keys.size() ? webhook.validator_keys[i] : "unknown";
+}
+
+constexpr std::string_view kRateLimit = "rate_limit";
+
 asio::awaitable<void> RunChainAndLog(std::shared_ptr<const Chain> chain,
-                                     std::shared_ptr<const Delivery> delivery, Logger* logger) {
+                                     std::shared_ptr<const Delivery> delivery, Logger* logger,
+                                     ChainRunOptions options) {
   // GCC 12 destroys by-value temporaries of a coroutine call inside a co_await expression
   // twice; creating the awaitable in its own statement avoids that (here and elsewhere).
-  auto running = ChainRunner::Run(chain, delivery);
+  auto running = ChainRunner::Run(chain, delivery, std::move(options));
   ChainResult result = co_await std::move(running);
   LogChainResult(*logger, delivery->webhook_id, delivery->id, result);
 }
@@ -97,10 +106,12 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view tar
   return query;
 }
 
-HttpAnswer Pipeline::Refuse(const AuthFailure& failure, std::string_view webhook_id) const {
+HttpAnswer Pipeline::Refuse(const AuthFailure& failure, const WebhookDefinition& webhook,
+                            std::string_view webhook_id, std::string_view method) const {
   logger_.Info("request refused", {{"webhook", std::string(webhook_id)},
                                    {"status", std::to_string(failure.status)},
                                    {"reason", failure.reason}});
+  if (metrics_) metrics_->CountAuthFailure(webhook.id, method);
   HttpAnswer answer = HttpAnswer::Error(failure.status, failure.message);
   for (const auto& header : failure.headers) answer.headers.push_back(header);
   return answer;
@@ -115,13 +126,14 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
   }
   auto config = config_.Get();
   auto webhook = config->Find(head.webhook_id);
+  if (head.found) *head.found = webhook;
   if (!webhook) return HttpAnswer::Error(404, "Webhook ID not found");
   if (webhook->rate_limit) {
     if (webhook->rate_limit->shared()) {
       return Admission{std::move(webhook), std::string(head.webhook_id), nullptr, std::nullopt, true};
     }
     if (auto refused = webhook->rate_limit->TakeLocal(std::chrono::steady_clock::now())) {
-      return Refuse(*refused, head.webhook_id);
+      return Refuse(*refused, *webhook, head.webhook_id, kRateLimit);
     }
   }
   return CheckHead(std::move(webhook), head);
@@ -132,7 +144,7 @@ asio::awaitable<std::variant<HttpAnswer, Admission>> Pipeline::OnSharedRateLimit
   head.webhook_id = admission.webhook_id;  // the caller's view may point into a moved string
   auto taking = admission.webhook->rate_limit->TakeShared(std::chrono::system_clock::now());
   std::optional<AuthFailure> refused = co_await std::move(taking);
-  if (refused) co_return Refuse(*refused, head.webhook_id);
+  if (refused) co_return Refuse(*refused, *admission.webhook, head.webhook_id, kRateLimit);
   co_return CheckHead(std::move(admission.webhook), head);
 }
 
@@ -153,7 +165,7 @@ std::variant<HttpAnswer, Admission> Pipeline::CheckHead(
         break;
       }
       if (auto failure = validators[i]->CheckHead(request)) {
-        return Refuse(*failure, head.webhook_id);
+        return Refuse(*failure, *webhook, head.webhook_id, MethodKey(*webhook, i));
       }
     }
     if (webhook->checks_body || async_check_from) {
@@ -199,7 +211,10 @@ asio::awaitable<std::optional<HttpAnswer>> Pipeline::FinishHead(
       } else {
         failure = validators[i]->CheckHead(request);
       }
-      if (failure) co_return Refuse(*failure, admission.webhook_id);
+      if (failure) {
+        co_return Refuse(*failure, *admission.webhook, admission.webhook_id,
+                         MethodKey(*admission.webhook, i));
+      }
     }
   }
   co_return CheckLimits(headers, content_length);
@@ -218,16 +233,17 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
     std::string_view target = head.target;
     AuthRequest request{head.method, target, target.substr(0, target.find('?')), headers,
                         head.query, head.peer_address, received_at};
-    for (const auto& validator : webhook.validators) {
-      if (!validator->NeedsBody()) continue;
+    for (size_t i = 0; i < webhook.validators.size(); ++i) {
+      const Validator& validator = *webhook.validators[i];
+      if (!validator.NeedsBody()) continue;
       std::optional<AuthFailure> failure;
-      if (validator->NeedsAsyncBodyCheck()) {
-        auto checking = validator->CheckBodyAsync(request, body);
+      if (validator.NeedsAsyncBodyCheck()) {
+        auto checking = validator.CheckBodyAsync(request, body);
         failure = co_await std::move(checking);
       } else {
-        failure = validator->CheckBody(request, body);
+        failure = validator.CheckBody(request, body);
       }
-      if (failure) co_return Refuse(*failure, admission.webhook_id);
+      if (failure) co_return Refuse(*failure, webhook, admission.webhook_id, MethodKey(webhook, i));
     }
   }
   BuiltDelivery built = BuildDelivery(
@@ -236,10 +252,10 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
       limits_, webhook.credential_cleanup);
   if (!built.delivery) co_return HttpAnswer::Error(built.status, built.detail);
   if (webhook.checks_payload) {
-    for (const auto& validator : webhook.validators) {
-      if (!validator->NeedsPayload()) continue;
-      if (auto failure = validator->CheckPayload(built.delivery->payload)) {
-        co_return Refuse(*failure, admission.webhook_id);
+    for (size_t i = 0; i < webhook.validators.size(); ++i) {
+      if (!webhook.validators[i]->NeedsPayload()) continue;
+      if (auto failure = webhook.validators[i]->CheckPayload(built.delivery->payload)) {
+        co_return Refuse(*failure, webhook, admission.webhook_id, MethodKey(webhook, i));
       }
     }
   }
@@ -279,6 +295,13 @@ asio::awaitable<HttpAnswer> Pipeline::OnBody(Admission admission, std::vector<He
   co_return answer;
 }
 
+ChainRunOptions Pipeline::RunOptions(const WebhookDefinition& webhook) const {
+  ChainRunOptions options;
+  options.metrics = metrics_;
+  options.webhook = webhook.id;
+  return options;
+}
+
 asio::awaitable<HttpAnswer> Pipeline::Accept(std::shared_ptr<const WebhookDefinition> webhook_ptr,
                                              std::shared_ptr<const Delivery> delivery) const {
   const WebhookDefinition& webhook = *webhook_ptr;
@@ -289,13 +312,15 @@ asio::awaitable<HttpAnswer> Pipeline::Accept(std::shared_ptr<const WebhookDefini
   switch (webhook.acknowledge) {
     case Acknowledge::kReceived: {
       Logger* logger = &logger_;
-      bool accepted = work_queue_.TrySubmit(
-          {executor, [chain, delivery, logger] { return RunChainAndLog(chain, delivery, logger); }});
+      ChainRunOptions options = RunOptions(webhook);
+      bool accepted = work_queue_.TrySubmit({executor, [chain, delivery, logger, options] {
+        return RunChainAndLog(chain, delivery, logger, options);
+      }});
       if (!accepted) co_return Busy("Server busy: delivery queue is full, retry later");
       co_return Accepted(delivery->id);
     }
     case Acknowledge::kDelivered: {
-      auto running = ChainRunner::Run(chain, delivery);
+      auto running = ChainRunner::Run(chain, delivery, RunOptions(webhook));
       ChainResult result = co_await std::move(running);
       LogChainResult(logger_, delivery->webhook_id, delivery->id, result);
       boost::json::object out = result.ToJson();

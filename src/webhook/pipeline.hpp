@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "chain/chain_runner.hpp"
 #include "chain/work_queue.hpp"
 #include "config/config_loader.hpp"
 #include "http/response.hpp"
@@ -24,6 +25,7 @@ namespace wg {
 
 class DedupBackend;
 class Logger;
+class Metrics;
 class Spool;
 class SpoolDispatcher;
 
@@ -46,6 +48,8 @@ struct RequestHead {
   std::string_view method = "POST";
   std::string_view target;        // path and query as sent
   std::string_view peer_address;  // the socket's peer
+  // When set, OnHead stores the webhook the id resolved to (for the metrics label).
+  std::shared_ptr<const WebhookDefinition>* found = nullptr;
 };
 
 // What body-signing methods (hmac, ...) need of the head, kept until the body has arrived.
@@ -73,17 +77,19 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view tar
 class Pipeline {
  public:
   // `spool` and `dispatcher` may be null when no webhook acknowledges `persisted`;
-  // `dedup_store` (the local dedup keys) when no webhook has a local `dedup`.
+  // `dedup_store` (the local dedup keys) when no webhook has a local `dedup`; `metrics` when
+  // nothing is counted.
   Pipeline(const ConfigHolder& config, WorkQueue& work_queue, Spool* spool,
            SpoolDispatcher* dispatcher, Logger& logger, RequestLimits limits,
-           DedupBackend* dedup_store = nullptr)
+           DedupBackend* dedup_store = nullptr, Metrics* metrics = nullptr)
       : config_(config),
         work_queue_(work_queue),
         spool_(spool),
         dispatcher_(dispatcher),
         logger_(logger),
         limits_(limits),
-        dedup_store_(dedup_store) {}
+        dedup_store_(dedup_store),
+        metrics_(metrics) {}
 
   std::variant<HttpAnswer, Admission> OnHead(const RequestHead& head) const;
 
@@ -106,7 +112,12 @@ class Pipeline {
   const RequestLimits& limits() const { return limits_; }
 
  private:
-  HttpAnswer Refuse(const AuthFailure& failure, std::string_view webhook_id) const;
+  // The answer to a request a method refused; `method` is its webhooks.json key (the reason
+  // label of webhook_gateway_auth_failures_total).
+  HttpAnswer Refuse(const AuthFailure& failure, const WebhookDefinition& webhook,
+                    std::string_view webhook_id, std::string_view method) const;
+  // What the chain runner counts under for this webhook.
+  ChainRunOptions RunOptions(const WebhookDefinition& webhook) const;
   std::optional<HttpAnswer> CheckLimits(const std::vector<Header>& headers,
                                         std::optional<uint64_t> content_length) const;
   // Authentication, header limits and declared size: the head checks after the rate limit.
@@ -123,6 +134,7 @@ class Pipeline {
   Logger& logger_;
   RequestLimits limits_;
   DedupBackend* dedup_store_;
+  Metrics* metrics_;
 };
 
 const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name);

@@ -51,7 +51,7 @@ struct Built {
                       std::vector<std::string>* journal = nullptr) {
     auto module = std::make_shared<ScriptedModule>(std::move(outcomes), delay, journal, name);
     modules.push_back(module.get());
-    chain->items.push_back({std::move(name), module, retry});
+    chain->items.push_back({std::move(name), module, retry, ""});
     return *module;
   }
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 namespace wg {
 namespace {
 
@@ -63,6 +66,38 @@ TEST(MetricsTest, GaugesAndEscapedLabelValues) {
   EXPECT_NE(first, std::string::npos);
   EXPECT_EQ(text.find("# TYPE webhook_gateway_connection_up gauge", first + 1), std::string::npos)
       << "one TYPE line per family";
+}
+
+TEST(MetricsTest, CountsOfManyThreadsAreAddedUp) {
+  Metrics metrics;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 20; ++t) {  // more threads than shards: some share one
+    threads.emplace_back([&metrics] {
+      for (int i = 0; i < 1000; ++i) metrics.CountRequest("orders", 200);
+      metrics.CountAttempt("orders", "log", "delivered", milliseconds(1));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::string text = metrics.Render({});
+  EXPECT_NE(text.find("webhook_gateway_requests_total{webhook=\"orders\",status=\"200\"} 20000\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("webhook_gateway_delivery_seconds_count{webhook=\"orders\",module=\"log\"} 20\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("webhook_gateway_delivery_seconds_bucket{webhook=\"orders\",module=\"log\",le=\"0.001\"} 20\n"),
+            std::string::npos);
+}
+
+TEST(MetricsTest, LongAndSimilarLabelValuesStayApart) {
+  Metrics metrics;
+  std::string long_name(300, 'w');  // beyond the key's inline buffer
+  metrics.CountAuthFailure(long_name, "hmac");
+  metrics.CountAuthFailure(long_name, "hmac");
+  metrics.CountAuthFailure("ab", "c");   // the same bytes as ("a", "bc") without the lengths
+  metrics.CountAuthFailure("a", "bc");
+  std::string text = metrics.Render({});
+  EXPECT_NE(text.find("{webhook=\"" + long_name + "\",reason=\"hmac\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("{webhook=\"ab\",reason=\"c\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("{webhook=\"a\",reason=\"bc\"} 1\n"), std::string::npos);
 }
 
 }  // namespace

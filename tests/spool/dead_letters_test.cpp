@@ -83,6 +83,19 @@ TEST_F(DeadLettersTest, ListFiltersAndRemoves) {
   EXPECT_EQ(store_.Count(), 1u);
 }
 
+TEST_F(DeadLettersTest, CountFollowsPutReplaceRemoveAndARestart) {
+  EXPECT_EQ(store_.Count(), 0u);
+  ASSERT_FALSE(store_.Put(Letter(kA, "orders", 1, "log")));
+  ASSERT_FALSE(store_.Put(Letter(kA, "orders", 2, "log")));  // a replay that failed again
+  ASSERT_FALSE(store_.Put(Letter(kB, "orders", 3, "log")));
+  EXPECT_EQ(store_.Count(), 2u);
+  DeadLetterStore reopened(directory_);
+  ASSERT_FALSE(reopened.Prepare());
+  EXPECT_EQ(reopened.Count(), 2u) << "counted from the directory at start";
+  EXPECT_TRUE(store_.Remove(kB));
+  EXPECT_EQ(store_.Count(), 1u);
+}
+
 TEST_F(DeadLettersTest, IdsThatAreNotUuidsNeverTouchTheFileSystem) {
   EXPECT_FALSE(DeadLetterStore::IsValidId("../../etc/passwd"));
   EXPECT_FALSE(DeadLetterStore::IsValidId("0190A1B2-C3D4-7E5F-8A9B-000000000001"));

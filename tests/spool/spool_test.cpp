@@ -80,6 +80,29 @@ class SpoolTest : public ::testing::Test {
   Logger logger_{LogLevel::kError, LogFormat::kText};
 };
 
+TEST_F(SpoolTest, StatsNameTheOldestUnfinishedWebhook) {
+  {
+    auto spool = Open();
+    ASSERT_TRUE(spool);
+    EXPECT_EQ(spool->Stats().oldest_unfinished_received_us, 0) << "nothing unfinished";
+    std::vector<AppendResult> appended;
+    for (int i = 0; i < 3; ++i) appended.push_back(Append(*spool, Record(i)));
+    EXPECT_EQ(spool->Stats().oldest_unfinished_received_us, Record(0).received_at_us);
+    spool->Finish(appended[0].sequence, 0, ItemFinish::kDelivered);
+    spool->Finish(appended[0].sequence, 1, ItemFinish::kDelivered);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (spool->Stats().oldest_unfinished_received_us != Record(1).received_at_us &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(spool->Stats().oldest_unfinished_received_us, Record(1).received_at_us);
+  }
+  auto spool = Open();
+  ASSERT_TRUE(spool);
+  EXPECT_EQ(spool->Stats().oldest_unfinished_received_us, Record(1).received_at_us)
+      << "found again at recovery";
+}
+
 TEST_F(SpoolTest, UnfinishedWebhooksComeBackAfterARestart) {
   std::vector<AppendResult> appended;
   {

@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 
 #include "observability/logger.hpp"
+#include "observability/metrics.hpp"
 #include "test_support.hpp"
 
 namespace wg {
@@ -22,7 +23,8 @@ class PipelineTest : public ::testing::Test {
         std::nullopt, testing::FakeEnvironment({}), context_);
     EXPECT_TRUE(loaded.config);
     holder_ = std::make_unique<ConfigHolder>(loaded.config);
-    pipeline_ = std::make_unique<Pipeline>(*holder_, queue_, nullptr, nullptr, logger_, limits_);
+    pipeline_ = std::make_unique<Pipeline>(*holder_, queue_, nullptr, nullptr, logger_, limits_,
+                                           nullptr, &metrics_);
   }
 
   std::variant<HttpAnswer, Admission> Head(std::string_view id, std::vector<Header> headers,
@@ -41,6 +43,7 @@ class PipelineTest : public ::testing::Test {
   boost::asio::thread_pool pool_{1};
   ModuleContext context_{&pool_, nullptr, "/tmp"};
   Logger logger_{LogLevel::kError, LogFormat::kText};
+  Metrics metrics_;
   RequestLimits limits_;
   WorkQueue queue_{1, 1};
   std::unique_ptr<ConfigHolder> holder_;
@@ -150,6 +153,26 @@ TEST_F(PipelineTest, PayloadFailingTheJsonSchemaIs400AndNotAccepted) {
 
   answers = Bodies(*pipeline_, {std::get<Admission>(Head("typed", {}))}, {R"({"id":1})"});
   EXPECT_EQ(answers[0].status, 200u);
+}
+
+TEST_F(PipelineTest, RefusalsAreCountedUnderTheMethodThatRefused) {
+  Head("orders", {});
+  Head("orders", {{"authorization", "Bearer nope"}});
+  Bodies(*pipeline_, {std::get<Admission>(Head("typed", {}))}, {R"({"n":1})"});
+  Head("orders", {{"authorization", "Bearer t0ken"}});  // admitted: not a failure
+  std::string text = metrics_.Render({});
+  EXPECT_THAT(text, ::testing::HasSubstr(
+      "webhook_gateway_auth_failures_total{webhook=\"orders\",reason=\"authorization\"} 2\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+      "webhook_gateway_auth_failures_total{webhook=\"typed\",reason=\"json_schema\"} 1\n"));
+}
+
+TEST_F(PipelineTest, ChainsFromMemoryCountTheirAttempts) {
+  Bodies(*pipeline_, {std::get<Admission>(Head("open", {}))}, {R"({"n":1})"});
+  ASSERT_TRUE(queue_.Idle()) << "the chain ran on the same event loop";
+  EXPECT_THAT(metrics_.Render({}), ::testing::HasSubstr(
+      "webhook_gateway_delivery_attempts_total{webhook=\"open\",module=\"log\","
+      "outcome=\"delivered\"} 1\n"));
 }
 
 }  // namespace

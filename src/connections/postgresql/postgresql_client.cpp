@@ -65,9 +65,11 @@ bool IsRetryableSqlState(std::string_view sqlstate) {
 }
 
 // One statement on its way through a connection's pipeline, shared by the caller who waits for
-// it and the connection that hands out its result.
-struct PostgresqlStatement {
-  PostgresqlStatement(const asio::any_io_executor& executor, Clock::time_point deadline)
+// it and the connection that hands out its result. (Not named PostgresqlStatement: that is the
+// module's SQL + parameters in postgresql_sql.hpp, and two classes of one name break the
+// one-definition rule — the linker kept one destructor for both.)
+struct PipelinedStatement {
+  PipelinedStatement(const asio::any_io_executor& executor, Clock::time_point deadline)
       : deadline(deadline), finished(executor, deadline) {}
 
   Clock::time_point deadline;
@@ -144,7 +146,7 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
 
   // Queues the statement behind those in flight; `statement` receives its result (at once when
   // it cannot be sent).
-  void Send(std::shared_ptr<PostgresqlStatement> statement, const std::string& sql,
+  void Send(std::shared_ptr<PipelinedStatement> statement, const std::string& sql,
             const std::vector<std::optional<std::string>>& params) {
     std::vector<const char*> values;
     values.reserve(params.size());
@@ -191,7 +193,7 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
   }
 
  private:
-  static void Finish(PostgresqlStatement& statement) {
+  static void Finish(PipelinedStatement& statement) {
     statement.done = true;
     statement.finished.cancel();
   }
@@ -216,7 +218,7 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
     size_t finished = 0;
     std::optional<std::string> broken;  // why the connection cannot go on
     while (!statements_.empty() && PQisBusy(conn_) == 0) {
-      PostgresqlStatement& statement = *statements_.front();
+      PipelinedStatement& statement = *statements_.front();
       PGresult* answer = PQgetResult(conn_);
       if (!statement.answered) {
         if (answer == nullptr) {
@@ -245,7 +247,7 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
     if (broken) Lose(std::move(*broken));
   }
 
-  static void Note(PostgresqlStatement& statement, const PGresult* answer) {
+  static void Note(PipelinedStatement& statement, const PGresult* answer) {
     if (!statement.result.ok()) return;  // the first error is the one that counts
     ExecStatusType status = PQresultStatus(answer);
     if (status == PGRES_FATAL_ERROR) {
@@ -349,7 +351,7 @@ class PostgresqlConnection : public std::enable_shared_from_this<PostgresqlConne
   asio::steady_timer timer_;  // the connect timeout, then the watch over the oldest statement
   uint64_t wait_generation_ = 0;
   FinishedHandler on_finished_;
-  std::deque<std::shared_ptr<PostgresqlStatement>> statements_;  // in flight, oldest first
+  std::deque<std::shared_ptr<PipelinedStatement>> statements_;  // in flight, oldest first
   // Whether a wait for the socket (to read, to write) or the watch over the oldest statement is
   // pending.
   bool reading_ = false;
@@ -604,7 +606,7 @@ asio::awaitable<PostgresqlResult> PostgresqlClient::Execute(
   auto acquired = co_await std::move(acquiring);
   if (!acquired.connection) co_return acquired.error;
 
-  auto statement = std::make_shared<PostgresqlStatement>(executor, deadline);
+  auto statement = std::make_shared<PipelinedStatement>(executor, deadline);
   acquired.connection->Send(statement, sql, params);
   if (!statement->done) co_await statement->finished.async_wait(kUseTuple);
   if (!statement->done) {
