@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 
 BINARY = os.environ.get("WG_BINARY", "build/asan/webhook-gateway")
 
@@ -188,6 +189,59 @@ class Receiver:
     def count(self):
         with self.lock:
             return len(self.received)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FormServer:
+    """A local server for the calls the gateway makes with a form body (token introspection,
+    reCAPTCHA siteverify): records each call and answers `answer(form) -> (status, JSON value)`,
+    where `form` maps each field to its list of values. https with `certificate`."""
+
+    def __init__(self, path, answer, certificate=None):
+        self.calls = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode(),
+                                             keep_blank_values=True)
+                with server.lock:
+                    server.calls.append({"path": self.path, "form": form,
+                                         "authorization": self.headers.get("Authorization"),
+                                         "content_type": self.headers.get("Content-Type")})
+                status, value = answer(form)
+                data = json.dumps(value).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        if certificate:
+            certificate.wrap(self.server)
+        self.url = "%s://127.0.0.1:%d%s" % ("https" if certificate else "http",
+                                           self.server.server_address[1], path)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def calls_where(self, field, value):
+        with self.lock:
+            return [c for c in self.calls if c["form"].get(field) == [value]]
+
+    def count(self):
+        with self.lock:
+            return len(self.calls)
 
     def close(self):
         self.server.shutdown()

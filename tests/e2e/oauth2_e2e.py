@@ -4,18 +4,14 @@ gateway's cache and an endpoint that is down; and jwt / oauth2 local JWT checks 
 JWTs are signed by the `openssl` command-line tool, not by the gateway's code.
 """
 import base64
-import http.server
 import json
 import os
 import socket
 import subprocess
-import tempfile
-import threading
 import time
 import unittest
-import urllib.parse
 
-from gateway import Gateway
+from gateway import FormServer, Gateway
 
 # token -> (HTTP status, introspection answer)
 ANSWERS = {
@@ -28,52 +24,16 @@ ANSWERS = {
 }
 
 
-class IntrospectionServer:
+class IntrospectionServer(FormServer):
     """Answers POST /introspect from ANSWERS and records every call; https with `certificate`
     (a gateway.TestCertificate)."""
 
     def __init__(self, certificate=None):
-        self.calls = []
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", "0"))
-                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
-                token = form.get("token", [""])[0]
-                with server.lock:
-                    server.calls.append({"path": self.path, "form": form,
-                                         "authorization": self.headers.get("Authorization"),
-                                         "content_type": self.headers.get("Content-Type")})
-                status, answer = ANSWERS.get(token, (200, {"active": False}))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if certificate:
-            certificate.wrap(self.server)
-        self.url = "%s://127.0.0.1:%d/introspect" % ("https" if certificate else "http",
-                                                    self.server.server_address[1])
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__("/introspect", lambda form: ANSWERS.get(
+            form.get("token", [""])[0], (200, {"active": False})), certificate)
 
     def calls_for(self, token):
-        with self.lock:
-            return [c for c in self.calls if c["form"].get("token") == [token]]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.calls_where("token", token)
 
 
 def closed_port():

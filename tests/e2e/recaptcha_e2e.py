@@ -5,16 +5,12 @@ for it (`verify_url`, trusted through `ssl_ca_cert`): it answers with the docume
 JSON (success, score, action, error-codes) chosen by the token, and records the form the gateway
 posts so the test can check the request Google would receive.
 """
-import http.server
-import json
 import os
 import sys
-import threading
 import unittest
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway import Gateway, TestCertificate  # noqa: E402
+from gateway import FormServer, Gateway, TestCertificate  # noqa: E402
 from oauth2_e2e import closed_port  # noqa: E402
 
 SECRET = "6Lc-test-secret"
@@ -31,55 +27,22 @@ VERDICTS = {
 }
 
 
-class SiteVerify:
+def verdict(form):
+    """Google's siteverify answer for the posted form."""
+    if form.get("secret") != [SECRET]:
+        return 200, {"success": False, "error-codes": ["invalid-input-secret"]}
+    return VERDICTS.get(form.get("response", [""])[0],
+                        (200, {"success": False, "error-codes": ["invalid-input-response"]}))
+
+
+class SiteVerify(FormServer):
     """The stand-in for https://www.google.com/recaptcha/api/siteverify."""
 
     def __init__(self, certificate):
-        self.calls = []
-        self.lock = threading.Lock()
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", "0"))
-                form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
-                with site.lock:
-                    site.calls.append({"path": self.path, "form": form,
-                                       "content_type": self.headers.get("Content-Type")})
-                status, answer = VERDICTS.get(form.get("response", [""])[0],
-                                              (200, {"success": False,
-                                                     "error-codes": ["invalid-input-response"]}))
-                if form.get("secret") != [SECRET]:
-                    answer = {"success": False, "error-codes": ["invalid-input-secret"]}
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        certificate.wrap(self.server)
-        self.url = "https://127.0.0.1:%d/recaptcha/api/siteverify" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__("/recaptcha/api/siteverify", verdict, certificate)
 
     def calls_for(self, token):
-        with self.lock:
-            return [c for c in self.calls if c["form"].get("response") == [token]]
-
-    def count(self):
-        with self.lock:
-            return len(self.calls)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.calls_where("response", token)
 
 
 class RecaptchaTest(unittest.TestCase):
