@@ -16,6 +16,7 @@
 #include "http/admin_api.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/status_access.hpp"
 #include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
 #include "observability/metrics.hpp"
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const CommandLine& options = parsed.options;
+  auto status_access = StatusAccess::Make(options.stats_token, options.stats_allowed_ips);
+  if (auto* error = std::get_if<std::string>(&status_access)) {
+    std::cerr << "webhook-gateway: --stats-allowed-ips / STATS_ALLOWED_IPS: " << *error << "\n";
+    return 2;
+  }
   Logger logger(options.log_level, options.log_format);
 
   // Block the signals before any thread starts, so that only sigwait below receives them:
@@ -130,7 +136,8 @@ int main(int argc, char** argv) {
   AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config, &reloader,
                  blocking_pool, logger);
   Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher,
-                {&metrics, &webhook_stats}, &dead_letters);
+                {&metrics, &webhook_stats}, &dead_letters,
+                &std::get<StatusAccess>(status_access));
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Server server({options.listen_address, options.listen_port, threads}, router, logger);

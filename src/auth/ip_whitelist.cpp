@@ -7,18 +7,13 @@
 #include <vector>
 
 #include "config/json_reader.hpp"
+#include "util/ascii.hpp"
 
 namespace wg {
 namespace {
 
 constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
 constexpr size_t kMaxEchoedLength = 64;  // of a bad X-Forwarded-For entry in a 403 body
-
-std::string_view TrimSpaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 AuthFailure Refuse(std::string message, std::string reason) {
   return AuthFailure{403, std::move(message), std::move(reason), {}};
@@ -74,12 +69,12 @@ class IpWhitelistValidator final : public Validator {
         forwarded_for += header.value;
       }
       const std::string* real_ip = request.FindHeader("x-real-ip");
-      if (!TrimSpaces(forwarded_for).empty()) {
+      if (!TrimBlanks(forwarded_for).empty()) {
         auto from_header = FromForwardedFor(forwarded_for);
         if (auto* failure = std::get_if<AuthFailure>(&from_header)) return std::move(*failure);
         client = std::get<IpAddress>(from_header);
-      } else if (real_ip != nullptr && !TrimSpaces(*real_ip).empty()) {
-        std::string_view text = TrimSpaces(*real_ip);
+      } else if (real_ip != nullptr && !TrimBlanks(*real_ip).empty()) {
+        std::string_view text = TrimBlanks(*real_ip);
         auto parsed = IpAddress::Parse(text);
         if (!parsed) return BadAddress(text);
         client = *parsed;
@@ -107,7 +102,7 @@ class IpWhitelistValidator final : public Validator {
     while (!list.empty()) {
       size_t comma = list.rfind(',');
       std::string_view entry =
-          TrimSpaces(comma == std::string_view::npos ? list : list.substr(comma + 1));
+          TrimBlanks(comma == std::string_view::npos ? list : list.substr(comma + 1));
       list = comma == std::string_view::npos ? std::string_view() : list.substr(0, comma);
       if (entry.empty()) continue;
       auto address = IpAddress::Parse(entry);

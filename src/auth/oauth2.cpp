@@ -15,6 +15,7 @@
 #include "auth/token_introspection.hpp"
 #include "config/json_reader.hpp"
 #include "config/names.hpp"
+#include "util/ascii.hpp"
 
 namespace wg {
 namespace {
@@ -30,12 +31,6 @@ AuthFailure Fail(std::string message, std::string reason) {
 // The authorization server, not the sender, is at fault: the sender may retry.
 AuthFailure Unavailable(std::string message, std::string reason) {
   return AuthFailure{503, std::move(message), std::move(reason), {{"Retry-After", "5"}}};
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
 }
 
 struct Oauth2Settings {
@@ -62,13 +57,14 @@ class Oauth2Validator : public Validator {
   std::variant<std::string_view, AuthFailure> TokenOf(const AuthRequest& request) const {
     const std::string* header = request.FindHeader("authorization");
     // HTTP drops the trailing space of "Bearer ": the scheme alone is an empty token too.
-    if (header != nullptr && Trim(*header) == Trim(settings_.prefix)) {
+    if (header != nullptr && TrimBlanks(*header) == TrimBlanks(settings_.prefix)) {
       return Fail("Empty OAuth 2.0 token", "empty_token");
     }
     if (header == nullptr || !std::string_view(*header).starts_with(settings_.prefix)) {
       return Fail(settings_.missing_message, "missing_token");
     }
-    std::string_view token = Trim(std::string_view(*header).substr(settings_.prefix.size()));
+    std::string_view token =
+        TrimBlanks(std::string_view(*header).substr(settings_.prefix.size()));
     if (token.empty()) return Fail("Empty OAuth 2.0 token", "empty_token");
     return token;
   }

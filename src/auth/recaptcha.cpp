@@ -1,9 +1,9 @@
 #include "auth/recaptcha.hpp"
 
-#include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/beast/http.hpp>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -30,8 +30,8 @@ struct RecaptchaSettings {
   std::string secret_key;
   bool v3 = true;
   bool token_in_body = false;
-  std::string token_field;    // as configured
-  std::string token_header;   // lower-case
+  std::string token_field;   // as configured
+  std::string token_header;  // lower-case
   std::string missing_message;
   double min_score = 0.5;
   std::optional<std::string> expected_action;
@@ -43,8 +43,8 @@ AuthFailure Fail(std::string message, std::string reason) {
 }
 
 AuthFailure Unavailable(std::string reason) {
-  return AuthFailure{503, "reCAPTCHA verification unavailable", std::move(reason),
-                     {{"Retry-After", "5"}}};
+  return AuthFailure{
+      503, "reCAPTCHA verification unavailable", std::move(reason), {{"Retry-After", "5"}}};
 }
 
 // The token of a JSON object body or a form-encoded body, or empty.
@@ -77,15 +77,16 @@ bool IsPublicAddress(std::string_view peer) {
 
 std::string VerifyRequestBody(const RecaptchaSettings& settings, std::string_view token,
                               std::string_view peer) {
-  std::string body = "secret=" + PercentEncode(settings.secret_key) +
-                     "&response=" + PercentEncode(token);
+  std::string body =
+      "secret=" + PercentEncode(settings.secret_key) + "&response=" + PercentEncode(token);
   if (settings.v3 && IsPublicAddress(peer)) body += "&remoteip=" + PercentEncode(peer);
   return body;
 }
 
 std::string ErrorCodes(const boost::json::object& answer) {
   std::string codes;
-  if (const boost::json::value* list = answer.if_contains("error-codes"); list && list->is_array()) {
+  if (const boost::json::value* list = answer.if_contains("error-codes");
+      list && list->is_array()) {
     for (const auto& code : list->get_array()) {
       if (!code.is_string()) continue;
       if (!codes.empty()) codes += ", ";
@@ -120,7 +121,8 @@ std::optional<AuthFailure> Judge(const RecaptchaSettings& settings, const HttpEx
   }
   if (settings.expected_action) {
     const boost::json::value* action = answer->if_contains("action");
-    if (action == nullptr || !action->is_string() || action->get_string() != *settings.expected_action) {
+    if (action == nullptr || !action->is_string() ||
+        action->get_string() != *settings.expected_action) {
       return Fail("reCAPTCHA action does not match", "recaptcha_action");
     }
   }
@@ -162,13 +164,13 @@ class RecaptchaValidator final : public Validator {
       co_return Fail("reCAPTCHA verification failed: token too long", "recaptcha_failed");
     }
     http::request<http::string_body> request(http::verb::post,
-                                              settings_.endpoint.target.path_and_query, 11);
+                                             settings_.endpoint.target.path_and_query, 11);
     request.set(http::field::accept, "application/json");
     request.set(http::field::content_type, "application/x-www-form-urlencoded");
     request.body() = VerifyRequestBody(settings_, token, peer);
     auto executor = co_await boost::asio::this_coro::executor;
-    auto exchanging = ExchangeOnce(executor, settings_.endpoint, kVerifyTimeout,
-                                   std::move(request), kMaxAnswerBytes);
+    auto exchanging = ExchangeOnce(executor, settings_.endpoint, kVerifyTimeout, std::move(request),
+                                   kMaxAnswerBytes);
     HttpExchange exchange = co_await std::move(exchanging);
     co_return Judge(settings_, exchange);
   }
@@ -182,8 +184,8 @@ std::shared_ptr<const Validator> BuildRecaptcha(const boost::json::object& webho
                                                 const std::string& webhook_path,
                                                 ConfigErrors& errors) {
   const std::string path = JoinPath(webhook_path, "recaptcha");
-  const boost::json::object* config = MethodObject(webhook, "recaptcha", path,
-                                                   "secret_key", errors);
+  const boost::json::object* config =
+      MethodObject(webhook, "recaptcha", path, "secret_key", errors);
   if (config == nullptr) return nullptr;
   ObjectReader reader(*config, path, errors);
   const size_t before = errors.size();
@@ -202,16 +204,17 @@ std::shared_ptr<const Validator> BuildRecaptcha(const boost::json::object& webho
   }
   reader.RejectUnknownKeys("recaptcha");
   if (version != "v3" && version != "v2") {
-    errors.Add(reader.PathOf("version"), fmt::format("must be \"v3\" or \"v2\", got \"{}\"", version));
+    errors.Add(reader.PathOf("version"),
+               fmt::format("must be \"v3\" or \"v2\", got \"{}\"", version));
   }
   if (source != "header" && source != "body") {
     errors.Add(reader.PathOf("token_source"),
                fmt::format("must be \"header\" or \"body\", got \"{}\"", source));
   }
   if (field.empty()) errors.Add(reader.PathOf("token_field"), "must not be empty");
-  auto endpoint = ParseOutboundEndpoint(url, reader.PathOf("verify_url"), allowed_hosts, ca_file,
-                                        reader.PathOf("ssl_ca_cert"), "send the secret_key only",
-                                        errors);
+  auto endpoint =
+      ParseOutboundEndpoint(url, reader.PathOf("verify_url"), allowed_hosts, ca_file,
+                            reader.PathOf("ssl_ca_cert"), "send the secret_key only", errors);
   if (errors.size() != before || !secret || !endpoint) return nullptr;
   settings.secret_key = std::move(*secret);
   settings.v3 = version == "v3";

@@ -35,12 +35,6 @@ std::optional<int64_t> ParseUnixSeconds(std::string_view text) {
   return value;
 }
 
-std::string_view TrimBlanks(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 StripeSignature ParseStripeSignature(std::string_view header) {
   StripeSignature parsed;
   std::string_view rest = header;

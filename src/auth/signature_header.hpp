@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/ascii.hpp"   // TrimBlanks
 #include "util/base64.hpp"  // DecodeBase64
 
 namespace wg {
@@ -22,9 +23,6 @@ std::optional<std::string> DecodeHex(std::string_view text);
 
 // Whole non-negative integer seconds, at most 18 digits; nothing else.
 std::optional<int64_t> ParseUnixSeconds(std::string_view text);
-
-// Spaces and tabs off both ends.
-std::string_view TrimBlanks(std::string_view text);
 
 // Stripe-Signature: comma-separated key=value items; the last "t" and every "v1" are kept,
 // other items (v0, unknown keys, items without '=') are skipped.

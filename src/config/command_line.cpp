@@ -77,6 +77,12 @@ Admin API (dead letters: list, show, replay, delete; config reload and status):
   --admin-token TOKEN    bearer token for /admin/... (env ADMIN_TOKEN); without it the admin
                          API answers 404
 
+Status pages (GET /health stays public):
+  --stats-token TOKEN    GET /stats and GET /metrics need "Authorization: Bearer TOKEN"
+                         (env STATS_AUTH_TOKEN); without it they are public
+  --stats-allowed-ips L  comma-separated addresses and CIDR ranges that may read them
+                         (env STATS_ALLOWED_IPS), e.g. 127.0.0.1,10.0.0.0/8
+
 Limits on what clients send:
   --max-body-bytes N     request body limit, 413 beyond it (default 10485760)
   --header-timeout S     seconds to receive a request's head (default 10)
@@ -133,6 +139,8 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
     }
   }
   if (auto token = env("ADMIN_TOKEN"); token && !token->empty()) options.admin_token = *token;
+  if (auto token = env("STATS_AUTH_TOKEN"); token && !token->empty()) options.stats_token = *token;
+  if (auto ips = env("STATS_ALLOWED_IPS"); ips && !ips->empty()) options.stats_allowed_ips = *ips;
   if (auto watching = env("CONFIG_FILE_WATCHING_ENABLED"); watching && !watching->empty()) {
     if (*watching == "false" || *watching == "0") options.watch_config = false;
     else if (*watching == "true" || *watching == "1") options.watch_config = true;
@@ -185,6 +193,11 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
          if (v.size() < 16) errors.push_back(fmt::format("{}: use at least 16 characters", f));
          else options.admin_token = std::string(v);
        }},
+      {"--stats-token", [&](auto f, auto v) {
+         if (v.empty()) errors.push_back(fmt::format("{}: needs a token", f));
+         else options.stats_token = std::string(v);
+       }},
+      {"--stats-allowed-ips", [&](auto f, auto v) { options.stats_allowed_ips = std::string(v); }},
       {"--shutdown-timeout", [&](auto f, auto v) { seconds(f, v, options.shutdown_timeout); }},
       {"--reload-quiet-period", [&](auto f, auto v) { seconds(f, v, options.reload_quiet_period); }},
       {"--header-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.header_timeout); }},

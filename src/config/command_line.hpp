@@ -32,6 +32,8 @@ struct CommandLine {
   std::string spool_dir = "data/spool";
   uint64_t spool_max_bytes = uint64_t{1} << 30;
   std::optional<std::string> admin_token;  // admin API off without one
+  std::optional<std::string> stats_token;  // guards /stats and /metrics when set
+  std::optional<std::string> stats_allowed_ips;  // comma-separated addresses / CIDR ranges
 };
 
 struct CommandLineResult {

@@ -1,12 +1,11 @@
 #include "config/config_reloader.hpp"
 
 #include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
-
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include <array>
 #include <cerrno>
@@ -73,22 +72,24 @@ json::object ReloadOutcome::ToJson() const {
   out["trigger"] = trigger;
   if (!applied) {
     out["status"] = "error";
-    out["error"] = fmt::format("configuration rejected ({} error{}); the running configuration "
-                               "is unchanged",
-                               errors.size(), errors.size() == 1 ? "" : "s");
+    out["error"] = fmt::format(
+        "configuration rejected ({} error{}); the running configuration "
+        "is unchanged",
+        errors.size(), errors.size() == 1 ? "" : "s");
     out["errors"] = ErrorsJson(errors);
     return out;
   }
   out["status"] = "success";
   out["reloaded"] = {{"webhooks", true}, {"connections", true}};
-  out["details"] = {
-      {"webhooks", {{"webhooks_added", webhooks_added},
-                    {"webhooks_removed", webhooks_removed},
-                    {"total_webhooks", total_webhooks}}},
-      {"connections", {{"connections_added", connections_added},
-                       {"connections_removed", connections_removed},
-                       {"connections_kept", connections_kept},
-                       {"total_connections", total_connections}}}};
+  out["details"] = {{"webhooks",
+                     {{"webhooks_added", webhooks_added},
+                      {"webhooks_removed", webhooks_removed},
+                      {"total_webhooks", total_webhooks}}},
+                    {"connections",
+                     {{"connections_added", connections_added},
+                      {"connections_removed", connections_removed},
+                      {"connections_kept", connections_kept},
+                      {"total_connections", total_connections}}}};
   return out;
 }
 
@@ -138,8 +139,9 @@ ReloadOutcome ConfigReloader::Reload(std::string trigger) {
                   {"connections_kept", std::to_string(outcome.connections_kept)}});
   } else {
     outcome.errors = std::move(loaded.errors);
-    logger_.Error("configuration reload rejected; the running configuration is unchanged",
-                  {{"trigger", outcome.trigger}, {"errors", std::to_string(outcome.errors.size())}});
+    logger_.Error(
+        "configuration reload rejected; the running configuration is unchanged",
+        {{"trigger", outcome.trigger}, {"errors", std::to_string(outcome.errors.size())}});
     for (const auto& error : outcome.errors) {
       logger_.Error("config error", {{"error", ConfigErrors::Format(error)}});
     }

@@ -11,9 +11,8 @@
 // start afresh for the new definitions.
 #pragma once
 
-#include <boost/json.hpp>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <mutex>
 #include <optional>

@@ -9,15 +9,17 @@ namespace json = boost::json;
 namespace {
 
 json::object Answer(std::string_view description) {
-  return {{"description", description},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Detail"}}}}}}}};
+  return {
+      {"description", description},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Detail"}}}}}}}};
 }
 
 json::object Accepted() {
   json::object schema{{"type", "object"},
-                      {"properties", {{"message", {{"type", "string"}, {"example", "200 OK"}}},
-                                      {"id", {{"type", "string"}}},
-                                      {"duplicate", {{"type", "boolean"}}}}},
+                      {"properties",
+                       {{"message", {{"type", "string"}, {"example", "200 OK"}}},
+                        {"id", {{"type", "string"}}},
+                        {"duplicate", {{"type", "boolean"}}}}},
                       {"required", json::array{"message"}}};
   return {{"description", "Accepted: the webhook will be delivered (see acknowledge)"},
           {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
@@ -27,7 +29,8 @@ json::object RequestBody(const WebhookDefinition& webhook, const json::value* sc
   json::object content;
   switch (webhook.data_type) {
     case DataType::kBlob:
-      content["application/octet-stream"] = {{"schema", {{"type", "string"}, {"format", "binary"}}}};
+      content["application/octet-stream"] = {
+          {"schema", {{"type", "string"}, {"format", "binary"}}}};
       break;
     default:
       content["application/json"] = {{"schema", schema ? *schema : json::value(json::object())}};
@@ -84,9 +87,10 @@ std::string OpenApiDocument(const GatewayConfig& config) {
   if (!schemes.empty()) components["securitySchemes"] = std::move(schemes);
   json::object document{
       {"openapi", "3.0.3"},
-      {"info", {{"title", "webhook-gateway"},
-                {"version", "1.0.0"},
-                {"description", "Webhooks this gateway accepts, generated from its webhooks.json"}}},
+      {"info",
+       {{"title", "webhook-gateway"},
+        {"version", "1.0.0"},
+        {"description", "Webhooks this gateway accepts, generated from its webhooks.json"}}},
       {"paths", std::move(paths)},
       {"components", std::move(components)}};
   return json::serialize(document);

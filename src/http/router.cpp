@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "http/openapi.hpp"
+#include "http/status_access.hpp"
 #include "observability/metrics.hpp"
 #include "observability/webhook_stats.hpp"
 #include "util/url_encoding.hpp"
@@ -50,6 +51,9 @@ std::variant<HttpAnswer, Admission, AdminRequest> Router::OnHead(
     }
     if (path == "/") return HttpAnswer::Json(200, R"({"message":"200 OK"})");
     if (path == "/health") return HealthPage(status_);
+    if (status_.access) {
+      if (auto refused = status_.access->Check(headers, peer_address)) return std::move(*refused);
+    }
     if (path == "/stats") return StatsPage(status_);
     return MetricsPage(status_);
   }

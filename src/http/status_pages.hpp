@@ -24,6 +24,8 @@ class WebhookStats;
 class WorkQueue;
 
 // What the pages read; everything but the work queue and config may be missing.
+class StatusAccess;
+
 struct StatusSources {
   const WorkQueue* work_queue = nullptr;
   const ConfigHolder* config = nullptr;
@@ -32,6 +34,7 @@ struct StatusSources {
   const DeadLetterStore* dead_letters = nullptr;
   const Metrics* metrics = nullptr;
   const WebhookStats* stats = nullptr;
+  const StatusAccess* access = nullptr;  // who may read /stats and /metrics; null: everyone
 };
 
 HttpAnswer HealthPage(const StatusSources& sources);

@@ -152,6 +152,43 @@ class MetricsTest(unittest.TestCase):
                              if s.startswith("webhook_gateway_requests_total")), 8)
 
 
+class StatusAccessTest(unittest.TestCase):
+    """STATS_AUTH_TOKEN / STATS_ALLOWED_IPS, as the Python project names them."""
+
+    def start(self, extra_args=(), env=None):
+        gateway = Gateway({"orders": {"module": "log"}}, extra_args=extra_args, env=env)
+        self.addCleanup(gateway.stop)
+        return gateway
+
+    def test_a_token_guards_stats_and_metrics_but_not_health(self):
+        gateway = self.start(env={"STATS_AUTH_TOKEN": "stats-token-1"})
+        for path in ("/stats", "/metrics"):
+            self.assertEqual(gateway.request("GET", path)[::2],
+                             (401, {"detail": "Authentication required"}), path)
+            self.assertEqual(gateway.request("GET", path,
+                                             headers={"Authorization": "Bearer wrong"})[::2],
+                             (401, {"detail": "Invalid authentication token"}), path)
+            for authorization in ("Bearer stats-token-1", "stats-token-1"):
+                status, _, body = gateway.request("GET", path,
+                                                  headers={"Authorization": authorization})
+                self.assertEqual(status, 200, (path, body))
+        self.assertEqual(gateway.request("GET", "/health")[0], 200)
+        self.assertEqual(gateway.request("GET", "/")[0], 200)
+
+    def test_only_listed_addresses_may_read(self):
+        refused = self.start(["--stats-allowed-ips", "10.0.0.0/8, 192.168.1.7"])
+        self.assertEqual(refused.request("GET", "/metrics")[::2],
+                         (403, {"detail": "Access denied from this IP address"}))
+        allowed = self.start(["--stats-allowed-ips", "10.0.0.0/8,127.0.0.0/8"])
+        self.assertEqual(allowed.request("GET", "/stats")[0], 200)
+
+    def test_a_bad_address_list_stops_the_start(self):
+        with self.assertRaises(RuntimeError) as failure:
+            self.start(["--stats-allowed-ips", "10.0.0.0/33"])
+        self.assertIn("--stats-allowed-ips / STATS_ALLOWED_IPS: \"10.0.0.0/33\"",
+                      str(failure.exception))
+
+
 class HealthTest(unittest.TestCase):
     """A chain's connection that is down turns /health into 503 naming it."""
 

@@ -1,11 +1,12 @@
 #include "connections/http/http_client.hpp"
 
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
-#include <openssl/ssl.h>
 
 #include "config/json_reader.hpp"
 
@@ -30,8 +31,7 @@ std::string HandshakeError(const HttpTarget& target, const beast::error_code& ec
   if (ec == beast::error::timeout) {
     return fmt::format("TLS handshake with {}:{} timed out", target.host, target.port);
   }
-  return fmt::format("TLS handshake with {}:{} failed: {}", target.host, target.port,
-                     ec.message());
+  return fmt::format("TLS handshake with {}:{} failed: {}", target.host, target.port, ec.message());
 }
 
 }  // namespace
@@ -118,21 +118,20 @@ asio::awaitable<HttpConnection> OpenHttpStream(asio::any_io_executor executor, H
   co_return connection;
 }
 
-std::optional<OutboundEndpoint> ParseOutboundEndpoint(const std::string& url,
-                                                      const std::string& path,
-                                                      const std::set<std::string>& allowed_hosts,
-                                                      const std::string& ca_file,
-                                                      const std::string& ca_path,
-                                                      std::string_view credentials_hint,
-                                                      ConfigErrors& errors) {
+std::optional<OutboundEndpoint> ParseOutboundEndpoint(
+    const std::string& url, const std::string& path, const std::set<std::string>& allowed_hosts,
+    const std::string& ca_file, const std::string& ca_path, std::string_view credentials_hint,
+    ConfigErrors& errors) {
   auto target = ParseHttpTarget(url, path, credentials_hint, errors);
   if (!target) return std::nullopt;
   OutboundEndpoint endpoint;
   endpoint.host_allowed_explicitly = allowed_hosts.contains(target->host);
   if (!endpoint.host_allowed_explicitly) {
     if (auto reason = BlockedHostReason(target->host)) {
-      errors.Add(path, fmt::format("refused endpoint host \"{}\": {} (list it in allowed_hosts to allow it)",
-                                   target->host, *reason));
+      errors.Add(
+          path,
+          fmt::format("refused endpoint host \"{}\": {} (list it in allowed_hosts to allow it)",
+                      target->host, *reason));
       return std::nullopt;
     }
   }

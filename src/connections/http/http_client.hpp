@@ -17,7 +17,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -41,19 +40,16 @@ std::shared_ptr<boost::asio::ssl::context> MakeTlsClientContext(const std::strin
 // A URL from a user's config that the gateway calls (introspection, recaptcha), checked at start.
 struct OutboundEndpoint {
   HttpTarget target;
-  bool host_allowed_explicitly = false;  // listed in allowed_hosts: no address checks
+  bool host_allowed_explicitly = false;            // listed in allowed_hosts: no address checks
   std::shared_ptr<boost::asio::ssl::context> tls;  // set for https
 };
 
 // Parses `url` (reported at `path`) under the SSRF rules unless its host is in `allowed_hosts`
 // (lower-case); https gets the CA store of `ca_file` (reported at `ca_path`) or the system's.
-std::optional<OutboundEndpoint> ParseOutboundEndpoint(const std::string& url,
-                                                      const std::string& path,
-                                                      const std::set<std::string>& allowed_hosts,
-                                                      const std::string& ca_file,
-                                                      const std::string& ca_path,
-                                                      std::string_view credentials_hint,
-                                                      ConfigErrors& errors);
+std::optional<OutboundEndpoint> ParseOutboundEndpoint(
+    const std::string& url, const std::string& path, const std::set<std::string>& allowed_hosts,
+    const std::string& ca_file, const std::string& ca_path, std::string_view credentials_hint,
+    ConfigErrors& errors);
 
 // One open connection, plain or TLS.
 class HttpStream {
@@ -85,11 +81,9 @@ struct HttpConnection {
 
 // Connects to `target` (TLS with `tls` when target.tls; `tls` must then be set). The stream's
 // deadline is left at `timeout` from the start.
-boost::asio::awaitable<HttpConnection> OpenHttpStream(boost::asio::any_io_executor executor,
-                                                      HttpTarget target,
-                                                      bool host_allowed_explicitly,
-                                                      std::chrono::milliseconds timeout,
-                                                      std::shared_ptr<boost::asio::ssl::context> tls);
+boost::asio::awaitable<HttpConnection> OpenHttpStream(
+    boost::asio::any_io_executor executor, HttpTarget target, bool host_allowed_explicitly,
+    std::chrono::milliseconds timeout, std::shared_ptr<boost::asio::ssl::context> tls);
 
 struct HttpExchange {
   unsigned status = 0;  // 0 when there is no answer

@@ -23,7 +23,6 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxIdlePerThread = 64;
 constexpr size_t kMaxResponseBytes = 1024 * 1024;
 
