@@ -120,10 +120,6 @@ std::string AsUtf8(std::string bytes) {
   return out;
 }
 
-AuthFailure Fail(std::string message, std::string reason) {
-  return AuthFailure{401, std::move(message), std::move(reason), {}};
-}
-
 class BasicAuthValidator final : public Validator {
  public:
   BasicAuthValidator(std::string_view username, std::string_view password)
@@ -136,43 +132,46 @@ class BasicAuthValidator final : public Validator {
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const std::string* header = request.FindHeader("authorization");
     if (header == nullptr || header->empty()) {
-      return Fail("Missing Authorization header", "missing_header");
+      return Unauthenticated("Missing Authorization header", "missing_header");
     }
     std::string_view value = *header;
     if (!value.starts_with(kBasic)) {
       // "Basic\t..." or a bare "Basic" names the scheme but not in the strict form.
       if (value.starts_with("Basic") && (value.size() == 5 || IsWhitespace(value[5]))) {
-        return Fail("Invalid Basic authentication format", "bad_format");
+        return Unauthenticated("Invalid Basic authentication format", "bad_format");
       }
-      return Fail("Basic authentication required", "bad_scheme");
+      return Unauthenticated("Basic authentication required", "bad_scheme");
     }
     std::string_view encoded = value.substr(kBasic.size());
     if (encoded.empty()) {
-      return Fail("Invalid Basic authentication format: missing credentials", "bad_format");
+      return Unauthenticated("Invalid Basic authentication format: missing credentials",
+                             "bad_format");
     }
     if (IsWhitespace(encoded.front())) {
-      return Fail("Invalid Basic authentication format", "bad_format");  // double space
+      return Unauthenticated("Invalid Basic authentication format", "bad_format");  // double space
     }
     for (char c : encoded) {
       if (IsWhitespace(c)) {
-        return Fail("Invalid base64 encoding: whitespace not allowed", "bad_base64");
+        return Unauthenticated("Invalid base64 encoding: whitespace not allowed", "bad_base64");
       }
     }
     if (!MatchesBase64Pattern(encoded)) {
-      return Fail("Invalid base64 encoding format", "bad_base64");
+      return Unauthenticated("Invalid base64 encoding format", "bad_base64");
     }
     std::optional<std::string> decoded = DecodeBase64(encoded);
     if (!decoded) {
-      return Fail("Invalid base64 encoding in Authorization header", "bad_base64");
+      return Unauthenticated("Invalid base64 encoding in Authorization header", "bad_base64");
     }
     std::string credentials = AsUtf8(std::move(*decoded));
     size_t colon = credentials.find(':');
-    if (colon == std::string::npos) return Fail("Invalid basic auth format", "bad_format");
+    if (colon == std::string::npos)
+      return Unauthenticated("Invalid basic auth format", "bad_format");
     std::string_view all = credentials;
     // Both are compared, always, so the time does not tell which one was wrong.
     bool username_ok = username_.Matches(all.substr(0, colon));
     bool password_ok = password_.Matches(all.substr(colon + 1));
-    if (!(username_ok && password_ok)) return Fail("Invalid credentials", "invalid_credentials");
+    if (!(username_ok && password_ok))
+      return Unauthenticated("Invalid credentials", "invalid_credentials");
     return std::nullopt;
   }
 

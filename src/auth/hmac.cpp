@@ -79,10 +79,6 @@ bool VerifyEd25519(std::string_view public_key, std::string_view signature,
                           message.size()) == 1;
 }
 
-AuthFailure Fail(std::string message, std::string reason) {
-  return AuthFailure{401, std::move(message), std::move(reason), {}};
-}
-
 struct HmacSettings {
   Provider provider = Provider::kGeneric;
   std::string header = "X-HMAC-Signature";  // as configured, for messages
@@ -136,7 +132,7 @@ class HmacValidator final : public Validator {
       case Provider::kTwilio:
         return CheckTwilio(request, body);
     }
-    return Fail("Invalid HMAC signature", "hmac_unknown_provider");
+    return Unauthenticated("Invalid HMAC signature", "hmac_unknown_provider");
   }
 
   // Present and not empty, else "Missing <name> header".
@@ -145,7 +141,7 @@ class HmacValidator final : public Validator {
                                                              std::string_view shown_name) {
     const std::string* value = request.FindHeader(lower_name);
     if (value == nullptr || TrimBlanks(*value).empty()) {
-      return Fail(fmt::format("Missing {} header", shown_name), "hmac_missing_header");
+      return Unauthenticated(fmt::format("Missing {} header", shown_name), "hmac_missing_header");
     }
     return TrimBlanks(*value);
   }
@@ -154,12 +150,12 @@ class HmacValidator final : public Validator {
     const int64_t now =
         std::chrono::duration_cast<std::chrono::seconds>(request.now.time_since_epoch()).count();
     if (now - timestamp > settings_.tolerance) {
-      return Fail(
+      return Unauthenticated(
           fmt::format("Webhook timestamp too old (tolerance: {} seconds)", settings_.tolerance),
           "hmac_timestamp_too_old");
     }
     if (timestamp - now > settings_.tolerance) {
-      return Fail(
+      return Unauthenticated(
           fmt::format("Webhook timestamp too new (tolerance: {} seconds)", settings_.tolerance),
           "hmac_timestamp_too_new");
     }
@@ -175,7 +171,9 @@ class HmacValidator final : public Validator {
     return matched;
   }
 
-  static AuthFailure Mismatch() { return Fail("Invalid HMAC signature", "hmac_mismatch"); }
+  static AuthFailure Mismatch() {
+    return Unauthenticated("Invalid HMAC signature", "hmac_mismatch");
+  }
 
   std::optional<AuthFailure> CheckHex(const AuthRequest& request,
                                       std::optional<std::string_view> body) const {
@@ -184,12 +182,12 @@ class HmacValidator final : public Validator {
     std::string_view signature = std::get<std::string_view>(header);
     if (auto equals = signature.find('='); equals != std::string_view::npos) {
       if (AsciiLower(signature.substr(0, equals)) != settings_.algorithm) {
-        return Fail("Invalid HMAC signature", "hmac_algorithm_mismatch");
+        return Unauthenticated("Invalid HMAC signature", "hmac_algorithm_mismatch");
       }
       signature.remove_prefix(equals + 1);
     }
     if (!IsHex(signature)) {
-      return Fail("Invalid HMAC signature format (must be hexadecimal)", "hmac_format");
+      return Unauthenticated("Invalid HMAC signature format (must be hexadecimal)", "hmac_format");
     }
     if (!body) return std::nullopt;
     auto bytes = DecodeHex(signature);
@@ -204,7 +202,7 @@ class HmacValidator final : public Validator {
     for (const auto& secret : settings_.secrets) {
       matched |= ConstantTimeEquals(std::get<std::string_view>(header), secret);
     }
-    if (!matched) return Fail("Invalid GitLab token", "gitlab_token_mismatch");
+    if (!matched) return Unauthenticated("Invalid GitLab token", "gitlab_token_mismatch");
     return std::nullopt;
   }
 
@@ -213,7 +211,8 @@ class HmacValidator final : public Validator {
     auto header = Require(request, "x-shopify-hmac-sha256", "X-Shopify-Hmac-Sha256");
     if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
     auto bytes = DecodeBase64(std::get<std::string_view>(header));
-    if (!bytes) return Fail("Invalid HMAC signature format (must be base64)", "hmac_format");
+    if (!bytes)
+      return Unauthenticated("Invalid HMAC signature format (must be base64)", "hmac_format");
     if (!body) return std::nullopt;
     if (!AnySecretSigns(*bytes, {*body})) return Mismatch();
     return std::nullopt;
@@ -229,8 +228,9 @@ class HmacValidator final : public Validator {
     std::optional<int64_t> timestamp;
     if (timestamp_text) timestamp = ParseUnixSeconds(*timestamp_text);
     if (!timestamp || signatures.empty()) {
-      return Fail("Invalid Stripe-Signature header format (expected t=<timestamp>,v1=<hex>)",
-                  "hmac_format");
+      return Unauthenticated(
+          "Invalid Stripe-Signature header format (expected t=<timestamp>,v1=<hex>)",
+          "hmac_format");
     }
     if (auto failure = CheckTimestamp(request, *timestamp)) return failure;
     if (!body) return std::nullopt;
@@ -251,11 +251,12 @@ class HmacValidator final : public Validator {
     std::string_view timestamp_text = std::get<std::string_view>(timestamp_header);
     auto timestamp = ParseUnixSeconds(timestamp_text);
     if (!timestamp) {
-      return Fail("Invalid X-Slack-Request-Timestamp header (must be Unix seconds)", "hmac_format");
+      return Unauthenticated("Invalid X-Slack-Request-Timestamp header (must be Unix seconds)",
+                             "hmac_format");
     }
     std::string_view signature = std::get<std::string_view>(header);
     if (!signature.starts_with("v0=") || !IsHex(signature.substr(3))) {
-      return Fail("Invalid HMAC signature format (must be v0=<hex>)", "hmac_format");
+      return Unauthenticated("Invalid HMAC signature format (must be v0=<hex>)", "hmac_format");
     }
     if (auto failure = CheckTimestamp(request, *timestamp)) return failure;
     if (!body) return std::nullopt;
@@ -285,8 +286,8 @@ class HmacValidator final : public Validator {
     std::string_view timestamp_text = std::get<std::string_view>(timestamp_header);
     auto timestamp = ParseUnixSeconds(timestamp_text);
     if (!timestamp) {
-      return Fail(fmt::format("Invalid {} header (must be Unix seconds)", timestamp_name),
-                  "hmac_format");
+      return Unauthenticated(
+          fmt::format("Invalid {} header (must be Unix seconds)", timestamp_name), "hmac_format");
     }
     if (auto failure = CheckTimestamp(request, *timestamp)) return failure;
     if (!body) return std::nullopt;
@@ -321,17 +322,18 @@ class HmacValidator final : public Validator {
     auto header = Require(request, "x-twilio-signature", "X-Twilio-Signature");
     if (auto* failure = std::get_if<AuthFailure>(&header)) return std::move(*failure);
     auto signature = DecodeBase64(std::get<std::string_view>(header));
-    if (!signature) return Fail("Invalid HMAC signature format (must be base64)", "hmac_format");
+    if (!signature)
+      return Unauthenticated("Invalid HMAC signature format (must be base64)", "hmac_format");
     auto origin = FindRequestOrigin(request, settings_.public_url);
     if (!origin) {
-      return Fail("Cannot verify the Twilio signature: no Host header", "hmac_no_host");
+      return Unauthenticated("Cannot verify the Twilio signature: no Host header", "hmac_no_host");
     }
     if (!body) return std::nullopt;
 
     std::string fields;
     if (const std::string* body_hash = request.Query("bodySHA256")) {
       if (!SameBytes(AsciiLower(*body_hash), HexEncode(ComputeDigest("SHA256", {*body})))) {
-        return Fail("Invalid HMAC signature", "hmac_body_hash_mismatch");
+        return Unauthenticated("Invalid HMAC signature", "hmac_body_hash_mismatch");
       }
     } else if (IsFormBody(request)) {
       auto form = DecodeForm(*body);

@@ -12,10 +12,6 @@ namespace {
 
 constexpr std::string_view kBearer = "Bearer ";
 
-AuthFailure Fail(std::string message, std::string reason) {
-  return AuthFailure{401, std::move(message), std::move(reason), {}};
-}
-
 std::string_view ReasonOf(JwtError error) {
   switch (error) {
     case JwtError::kMalformed:
@@ -53,14 +49,15 @@ class JwtValidator final : public Validator {
   std::optional<AuthFailure> CheckHead(const AuthRequest& request) const override {
     const std::string* header = request.FindHeader("authorization");
     if (header == nullptr || header->empty()) {
-      return Fail("Missing Authorization header", "missing_header");
+      return Unauthenticated("Missing Authorization header", "missing_header");
     }
     if (!std::string_view(*header).starts_with(kBearer)) {
-      return Fail("JWT Bearer token required", "bad_scheme");
+      return Unauthenticated("JWT Bearer token required", "bad_scheme");
     }
     auto verified = verifier_.Verify(std::string_view(*header).substr(kBearer.size()), request.now);
     if (const auto* rejection = std::get_if<JwtRejection>(&verified)) {
-      return Fail(JwtRejectionMessage(*rejection), std::string(ReasonOf(rejection->error)));
+      return Unauthenticated(JwtRejectionMessage(*rejection),
+                             std::string(ReasonOf(rejection->error)));
     }
     return std::nullopt;
   }

@@ -60,10 +60,6 @@ struct OauthHeader {
   std::string nonce;
 };
 
-AuthFailure Fail(std::string message, std::string reason) {
-  return AuthFailure{401, std::move(message), std::move(reason), {}};
-}
-
 int64_t UnixSeconds(std::chrono::system_clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
 }
@@ -106,10 +102,10 @@ class Oauth1Validator final : public Validator {
   std::variant<OauthHeader, AuthFailure> ParseHeader(const AuthRequest& request) const {
     const std::string* header = request.FindHeader("authorization");
     if (header == nullptr || header->empty()) {
-      return Fail("Missing Authorization header", "missing_header");
+      return Unauthenticated("Missing Authorization header", "missing_header");
     }
     if (!StartsWithScheme(*header, "OAuth")) {
-      return Fail("OAuth 1.0 authentication required", "bad_scheme");
+      return Unauthenticated("OAuth 1.0 authentication required", "bad_scheme");
     }
     auto params = ParseAuthParams(std::string_view(*header).substr(6), ParamNames::kAsSent);
     if (params) {
@@ -123,7 +119,7 @@ class Oauth1Validator final : public Validator {
       }
     }
     if (!params) {
-      return Fail("Invalid OAuth 1.0 authorization header format", "bad_format");
+      return Unauthenticated("Invalid OAuth 1.0 authorization header format", "bad_format");
     }
     OauthHeader out;
     out.params = std::move(*params);
@@ -133,38 +129,41 @@ class Oauth1Validator final : public Validator {
     if (settings_.verify_nonce) required.push_back("oauth_nonce");
     for (std::string_view name : required) {
       if (out.params.Find(name) == nullptr) {
-        return Fail(fmt::format("Missing required OAuth 1.0 parameter: {}", name),
-                    "missing_parameter");
+        return Unauthenticated(fmt::format("Missing required OAuth 1.0 parameter: {}", name),
+                               "missing_parameter");
       }
     }
     if (!ConstantTimeEquals(*out.params.Find("oauth_consumer_key"), settings_.consumer_key)) {
-      return Fail("Invalid OAuth 1.0 consumer key", "invalid_consumer_key");
+      return Unauthenticated("Invalid OAuth 1.0 consumer key", "invalid_consumer_key");
     }
     const std::string& method = *out.params.Find("oauth_signature_method");
     if (!EqualsIgnoreCase(method, settings_.method_name)) {
-      return Fail(fmt::format("Invalid OAuth 1.0 signature method: {}", method),
-                  "invalid_signature_method");
+      return Unauthenticated(fmt::format("Invalid OAuth 1.0 signature method: {}", method),
+                             "invalid_signature_method");
     }
     if (const std::string* version = out.params.Find("oauth_version");
         version != nullptr && *version != "1.0") {
-      return Fail(fmt::format("Invalid OAuth 1.0 version: {}", *version), "invalid_version");
+      return Unauthenticated(fmt::format("Invalid OAuth 1.0 version: {}", *version),
+                             "invalid_version");
     }
     if (const std::string* timestamp = out.params.Find("oauth_timestamp")) {
       out.timestamp = ParseSeconds(*timestamp);
-      if (!out.timestamp) return Fail("Invalid OAuth 1.0 timestamp", "invalid_timestamp");
+      if (!out.timestamp)
+        return Unauthenticated("Invalid OAuth 1.0 timestamp", "invalid_timestamp");
     }
     if (settings_.verify_timestamp) {
       const int64_t diff = std::abs(UnixSeconds(request.now) - *out.timestamp);
       if (diff > settings_.timestamp_window) {
-        return Fail(fmt::format("OAuth 1.0 timestamp out of window (diff: {}s, max: {}s)", diff,
-                                settings_.timestamp_window),
-                    "timestamp_out_of_window");
+        return Unauthenticated(
+            fmt::format("OAuth 1.0 timestamp out of window (diff: {}s, max: {}s)", diff,
+                        settings_.timestamp_window),
+            "timestamp_out_of_window");
       }
     }
     if (settings_.verify_nonce) {
       out.nonce = *out.params.Find("oauth_nonce");
       if (out.nonce.find_first_not_of(" \t") == std::string::npos) {
-        return Fail("Invalid OAuth 1.0 nonce format", "invalid_nonce");
+        return Unauthenticated("Invalid OAuth 1.0 nonce format", "invalid_nonce");
       }
     }
     out.signature = *out.params.Find("oauth_signature");
@@ -174,7 +173,7 @@ class Oauth1Validator final : public Validator {
   std::optional<AuthFailure> Verify(const AuthRequest& request, const OauthHeader& header,
                                     std::string_view body) const {
     if (!SignatureMatches(request, header, body)) {
-      return Fail("Invalid OAuth 1.0 signature", "invalid_signature");
+      return Unauthenticated("Invalid OAuth 1.0 signature", "invalid_signature");
     }
     if (!settings_.verify_nonce) return std::nullopt;
     const int64_t signed_at = header.timestamp.value_or(UnixSeconds(request.now));
@@ -184,8 +183,8 @@ class Oauth1Validator final : public Validator {
       case ReplayCache::Result::kFirstUse:
         return std::nullopt;
       case ReplayCache::Result::kReplayed:
-        return Fail("OAuth 1.0 nonce has already been used (replay attack detected)",
-                    "replayed_nonce");
+        return Unauthenticated("OAuth 1.0 nonce has already been used (replay attack detected)",
+                               "replayed_nonce");
       case ReplayCache::Result::kFull:
         break;
     }

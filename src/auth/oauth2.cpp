@@ -24,15 +24,6 @@ constexpr std::chrono::milliseconds kIntrospectionTimeout{5000};
 constexpr std::chrono::seconds kCacheTtl{60};
 constexpr size_t kCacheCapacity = 10000;
 
-AuthFailure Fail(std::string message, std::string reason) {
-  return AuthFailure{401, std::move(message), std::move(reason), {}};
-}
-
-// The authorization server, not the sender, is at fault: the sender may retry.
-AuthFailure Unavailable(std::string message, std::string reason) {
-  return AuthFailure{503, std::move(message), std::move(reason), {{"Retry-After", "5"}}};
-}
-
 struct Oauth2Settings {
   std::string prefix = "Bearer ";  // token_type + " "
   std::string missing_message = "OAuth 2.0 Bearer token required";
@@ -58,21 +49,21 @@ class Oauth2Validator : public Validator {
     const std::string* header = request.FindHeader("authorization");
     // HTTP drops the trailing space of "Bearer ": the scheme alone is an empty token too.
     if (header != nullptr && TrimBlanks(*header) == TrimBlanks(settings_.prefix)) {
-      return Fail("Empty OAuth 2.0 token", "empty_token");
+      return Unauthenticated("Empty OAuth 2.0 token", "empty_token");
     }
     if (header == nullptr || !std::string_view(*header).starts_with(settings_.prefix)) {
-      return Fail(settings_.missing_message, "missing_token");
+      return Unauthenticated(settings_.missing_message, "missing_token");
     }
     std::string_view token =
         TrimBlanks(std::string_view(*header).substr(settings_.prefix.size()));
-    if (token.empty()) return Fail("Empty OAuth 2.0 token", "empty_token");
+    if (token.empty()) return Unauthenticated("Empty OAuth 2.0 token", "empty_token");
     return token;
   }
 
   std::optional<AuthFailure> CheckScopes(const std::vector<std::string>& granted) const {
     for (const auto& scope : settings_.required_scopes) {
       if (std::find(granted.begin(), granted.end(), scope) == granted.end()) {
-        return Fail("OAuth 2.0 token missing required scopes", "missing_scope");
+        return Unauthenticated("OAuth 2.0 token missing required scopes", "missing_scope");
       }
     }
     return std::nullopt;
@@ -104,9 +95,10 @@ class LocalJwtValidator final : public Oauth2Validator {
     auto verified = verifier_.Verify(std::get<std::string_view>(token), request.now);
     if (const auto* rejection = std::get_if<JwtRejection>(&verified)) {
       if (rejection->error == JwtError::kExpired) {
-        return Fail("OAuth 2.0 token expired", "token_expired");
+        return Unauthenticated("OAuth 2.0 token expired", "token_expired");
       }
-      return Fail("Invalid OAuth 2.0 token: " + JwtRejectionMessage(*rejection), "invalid_jwt");
+      return Unauthenticated("Invalid OAuth 2.0 token: " + JwtRejectionMessage(*rejection),
+                             "invalid_jwt");
     }
     const auto& claims = std::get<boost::json::object>(verified);
     const boost::json::value* scope = claims.if_contains("scope");
@@ -139,7 +131,7 @@ class IntrospectionValidator final : public Oauth2Validator {
       info = std::move(result.token);
       cache_->Store(token, *info, request.now);
     }
-    if (!info->active) co_return Fail("OAuth 2.0 token is not active", "token_inactive");
+    if (!info->active) co_return Unauthenticated("OAuth 2.0 token is not active", "token_inactive");
     co_return CheckScopes(info->scopes);
   }
 
@@ -147,13 +139,14 @@ class IntrospectionValidator final : public Oauth2Validator {
   static AuthFailure FailureOf(const IntrospectionResult& result) {
     std::string reason = "introspection_failed: " + result.error;
     if (result.http_status == 0) {
-      return Unavailable("OAuth 2.0 token introspection unavailable", std::move(reason));
+      return VerifierUnavailable("OAuth 2.0 token introspection unavailable", std::move(reason));
     }
     std::string message =
         fmt::format("OAuth 2.0 token introspection failed: HTTP {}", result.http_status);
     // 4xx: the server refused the exchange (e.g. our client credentials); 5xx: it is broken.
-    if (result.http_status >= 500) return Unavailable(std::move(message), std::move(reason));
-    return Fail(std::move(message), std::move(reason));
+    if (result.http_status >= 500)
+      return VerifierUnavailable(std::move(message), std::move(reason));
+    return Unauthenticated(std::move(message), std::move(reason));
   }
 
   TokenIntrospector introspector_;

@@ -22,6 +22,7 @@ constexpr std::string_view kGoogleVerifyUrl = "https://www.google.com/recaptcha/
 constexpr std::chrono::milliseconds kVerifyTimeout{5000};
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
 constexpr size_t kMaxTokenBytes = 8192;
+constexpr char kUnavailable[] = "reCAPTCHA verification unavailable";
 // Where a token in the body may be, in the order looked at.
 constexpr std::array<std::string_view, 3> kBodyFields = {"recaptcha_token", "recaptcha",
                                                          "g-recaptcha-response"};
@@ -37,15 +38,6 @@ struct RecaptchaSettings {
   std::optional<std::string> expected_action;
   OutboundEndpoint endpoint;
 };
-
-AuthFailure Fail(std::string message, std::string reason) {
-  return AuthFailure{401, std::move(message), std::move(reason), {}};
-}
-
-AuthFailure Unavailable(std::string reason) {
-  return AuthFailure{
-      503, "reCAPTCHA verification unavailable", std::move(reason), {{"Retry-After", "5"}}};
-}
 
 // The token of a JSON object body or a form-encoded body, or empty.
 std::string TokenInBody(std::string_view body) {
@@ -98,17 +90,21 @@ std::string ErrorCodes(const boost::json::object& answer) {
 
 // Google's verdict on a token, from its siteverify answer.
 std::optional<AuthFailure> Judge(const RecaptchaSettings& settings, const HttpExchange& exchange) {
-  if (exchange.status == 0) return Unavailable("recaptcha_unreachable: " + exchange.error);
+  if (exchange.status == 0)
+    return VerifierUnavailable(kUnavailable, "recaptcha_unreachable: " + exchange.error);
   if (exchange.status != 200) {
-    return Unavailable(fmt::format("recaptcha_unavailable: HTTP {}", exchange.status));
+    return VerifierUnavailable(kUnavailable,
+                               fmt::format("recaptcha_unavailable: HTTP {}", exchange.status));
   }
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(exchange.body, ec);
   const boost::json::object* answer = ec ? nullptr : value.if_object();
-  if (answer == nullptr) return Unavailable("recaptcha_unavailable: answer is not a JSON object");
+  if (answer == nullptr)
+    return VerifierUnavailable(kUnavailable, "recaptcha_unavailable: answer is not a JSON object");
   const boost::json::value* success = answer->if_contains("success");
   if (success == nullptr || !success->is_bool() || !success->get_bool()) {
-    return Fail("reCAPTCHA verification failed: " + ErrorCodes(*answer), "recaptcha_failed");
+    return Unauthenticated("reCAPTCHA verification failed: " + ErrorCodes(*answer),
+                           "recaptcha_failed");
   }
   if (!settings.v3) return std::nullopt;
   double score = 0;
@@ -116,14 +112,15 @@ std::optional<AuthFailure> Judge(const RecaptchaSettings& settings, const HttpEx
     score = given->to_number<double>();
   }
   if (score < settings.min_score) {
-    return Fail(fmt::format("reCAPTCHA score {:.2f} below threshold {}", score, settings.min_score),
-                "recaptcha_score");
+    return Unauthenticated(
+        fmt::format("reCAPTCHA score {:.2f} below threshold {}", score, settings.min_score),
+        "recaptcha_score");
   }
   if (settings.expected_action) {
     const boost::json::value* action = answer->if_contains("action");
     if (action == nullptr || !action->is_string() ||
         action->get_string() != *settings.expected_action) {
-      return Fail("reCAPTCHA action does not match", "recaptcha_action");
+      return Unauthenticated("reCAPTCHA action does not match", "recaptcha_action");
     }
   }
   return std::nullopt;
@@ -159,9 +156,10 @@ class RecaptchaValidator final : public Validator {
  private:
   boost::asio::awaitable<std::optional<AuthFailure>> Verify(std::string token,
                                                             std::string_view peer) const {
-    if (token.empty()) co_return Fail(settings_.missing_message, "recaptcha_missing");
+    if (token.empty()) co_return Unauthenticated(settings_.missing_message, "recaptcha_missing");
     if (token.size() > kMaxTokenBytes) {
-      co_return Fail("reCAPTCHA verification failed: token too long", "recaptcha_failed");
+      co_return Unauthenticated("reCAPTCHA verification failed: token too long",
+                                "recaptcha_failed");
     }
     http::request<http::string_body> request(http::verb::post,
                                              settings_.endpoint.target.path_and_query, 11);

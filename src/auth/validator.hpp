@@ -55,6 +55,17 @@ struct AuthFailure {
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Retry-After
 };
 
+// 401: the sender's credentials are missing or wrong.
+inline AuthFailure Unauthenticated(std::string message, std::string reason) {
+  return AuthFailure{401, std::move(message), std::move(reason), {}};
+}
+
+// 503 + Retry-After: a server the method must ask (token introspection, reCAPTCHA siteverify)
+// could not decide. The sender did nothing wrong and may retry.
+inline AuthFailure VerifierUnavailable(std::string message, std::string reason) {
+  return AuthFailure{503, std::move(message), std::move(reason), {{"Retry-After", "5"}}};
+}
+
 class Validator {
  public:
   virtual ~Validator() = default;
