@@ -121,8 +121,12 @@ asio::awaitable<bool> RunGroup(std::shared_ptr<const Chain> chain, std::vector<s
   auto start = Clock::now();
   group->pending = indices.size();
   for (size_t slot = 0; slot < indices.size(); ++slot) {
-    asio::co_spawn(executor, RunItem(group, slot, chain, indices[slot], delivery, options),
-                   asio::bind_cancellation_slot(group->signals[slot].slot(), asio::detached));
+    // The completion handler holds the group: Asio clears the item's cancellation slot (which
+    // lives in group->signals) when it resumes the finished coroutine to call the handler, which
+    // can be after this coroutine has returned and dropped its reference.
+    asio::co_spawn(
+        executor, RunItem(group, slot, chain, indices[slot], delivery, options),
+        asio::bind_cancellation_slot(group->signals[slot].slot(), [group](std::exception_ptr) {}));
   }
 
   bool timed_out = false;

@@ -23,9 +23,11 @@ class ScriptedModule final : public Module {
   asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery>) override {
     ++calls;
     if (journal_) journal_->push_back("start " + name_);
-    asio::steady_timer timer(co_await asio::this_coro::executor, delay_);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return Outcome::Retryable("cancelled");
+    if (delay_ > 0ms) {  // 0: answers without suspending, as a module with nothing to wait for
+      asio::steady_timer timer(co_await asio::this_coro::executor, delay_);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return Outcome::Retryable("cancelled");
+    }
     if (journal_) journal_->push_back("end " + name_);
     Outcome outcome = outcomes_[std::min(next_, outcomes_.size() - 1)];
     ++next_;
@@ -93,6 +95,23 @@ TEST(ChainRunnerTest, ParallelStartsAllItemsAtOnce) {
   EXPECT_EQ(journal[1], "start b");
   EXPECT_EQ(journal[2], "start c");
   EXPECT_LT(elapsed, 170ms) << "three 60 ms items in parallel must not take 180 ms";
+}
+
+// Items that deliver without suspending finish before the chain waits for them; the chain then
+// returns at once while Asio still resumes each item's coroutine to call its completion handler.
+// (The item's cancellation slot was freed with the chain's state: a use-after-free under ASan.)
+TEST(ChainRunnerTest, ParallelItemsThatNeverSuspendAreAllDelivered) {
+  for (auto execution : {Execution::kParallel, Execution::kSequential}) {
+    Built built;
+    built.chain->settings.execution = execution;
+    built.Add("a", {kOk}, 0ms);
+    built.Add("b", {kOk}, 0ms);
+    ChainResult result = RunChain(built);
+    EXPECT_TRUE(result.success);
+    EXPECT_EQ(result.Delivered(), 2);
+    EXPECT_EQ(built.modules[0]->calls, 1);
+    EXPECT_EQ(built.modules[1]->calls, 1);
+  }
 }
 
 TEST(ChainRunnerTest, SequentialContinueOnErrorTrueRunsTheRest) {
