@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
   AdminApi admin(options.admin_token, &dead_letters, spool.get(), &dispatcher, config, &reloader,
                  blocking_pool, logger);
   Router router(pipeline, work_queue, config, &admin, spool.get(), &dispatcher,
-                {&metrics, &webhook_stats}, &dead_letters,
-                &std::get<StatusAccess>(status_access));
+                {&metrics, &webhook_stats}, &dead_letters, &std::get<StatusAccess>(status_access),
+                &reloader);
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Server server({options.listen_address, options.listen_port, threads}, router, logger);

@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 
+#include "webhook/webhook_id.hpp"
+
 namespace wg {
 namespace {
 
@@ -55,6 +57,16 @@ Configuration (same files as the Python Core Webhook Module):
                          rejected whole and the running configuration stays.
   --reload-quiet-period S  after a file change, seconds without further changes before the
                          reload (env CONFIG_RELOAD_DEBOUNCE_SECONDS; default 0.5)
+  --config-backend B     file (default) or etcd (env CONFIG_BACKEND). With etcd the webhooks
+                         are the keys <prefix><namespace>/webhooks/<id> and the connections
+                         <prefix>global/connections/<name>, watched for changes
+  --etcd HOST:PORT       etcd's client address (env ETCD_HOST, ETCD_PORT; default
+                         localhost:2379)
+  --etcd-prefix P        key prefix (env ETCD_PREFIX; default /cwm/)
+  --etcd-namespace NS    the namespace served at /webhook/<id> (env ETCD_NAMESPACE; default
+                         "default"); others answer at /webhook/<namespace>/<id>. With etcd's
+                         authentication on, the user comes from ETCD_USERNAME and
+                         ETCD_PASSWORD (environment only: a password in argv is visible)
 
 Server:
   --listen ADDR:PORT     where to accept webhooks (env HOST and PORT; default 0.0.0.0:8000;
@@ -147,6 +159,22 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
     else errors.push_back(fmt::format("CONFIG_FILE_WATCHING_ENABLED: \"{}\" must be true or false", *watching));
   }
 
+  std::string backend = "file";
+  EtcdSettings etcd;
+  if (auto value = env("CONFIG_BACKEND"); value && !value->empty()) backend = *value;
+  if (auto value = env("ETCD_HOST"); value && !value->empty()) etcd.host = *value;
+  if (auto value = env("ETCD_PORT"); value && !value->empty()) {
+    uint16_t port = 0;
+    if (ParseUnsigned<uint16_t>(*value, port, 1, 65535))
+      etcd.port = *value;
+    else
+      errors.push_back(fmt::format("ETCD_PORT: \"{}\" is not a port number", *value));
+  }
+  if (auto value = env("ETCD_PREFIX"); value && !value->empty()) etcd.prefix = *value;
+  if (auto value = env("ETCD_NAMESPACE"); value && !value->empty()) etcd.ns = *value;
+  if (auto value = env("ETCD_USERNAME"); value && !value->empty()) etcd.username = *value;
+  if (auto value = env("ETCD_PASSWORD"); value && !value->empty()) etcd.password = *value;
+
   auto seconds = [&](std::string_view flag, std::string_view value,
                      std::chrono::milliseconds& out) {
     double number = 0;
@@ -163,53 +191,102 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
 
   using Handler = std::function<void(std::string_view flag, std::string_view value)>;
   const std::map<std::string, Handler, std::less<>> with_value = {
-      {"--webhooks", [&](auto, auto v) { options.sources.webhooks_path = std::string(v); options.sources.webhooks_path_explicit = true; }},
-      {"--connections", [&](auto, auto v) { options.sources.connections_path = std::string(v); options.sources.connections_path_explicit = true; }},
-      {"--listen", [&](auto f, auto v) {
+      {"--webhooks",
+       [&](auto, auto v) {
+         options.sources.webhooks_path = std::string(v);
+         options.sources.webhooks_path_explicit = true;
+       }},
+      {"--connections",
+       [&](auto, auto v) {
+         options.sources.connections_path = std::string(v);
+         options.sources.connections_path_explicit = true;
+       }},
+      {"--listen",
+       [&](auto f, auto v) {
          if (!ParseListen(v, options.listen_address, options.listen_port)) {
            errors.push_back(fmt::format("{}: \"{}\" is not ADDR:PORT", f, v));
          }
        }},
-      {"--threads", [&](auto f, auto v) {
-         if (!ParseUnsigned<int>(v, options.threads, 1, 256)) errors.push_back(fmt::format("{}: \"{}\" must be 1..256", f, v));
+      {"--threads",
+       [&](auto f, auto v) {
+         if (!ParseUnsigned<int>(v, options.threads, 1, 256))
+           errors.push_back(fmt::format("{}: \"{}\" must be 1..256", f, v));
        }},
-      {"--max-in-flight", [&](auto f, auto v) {
-         if (!ParseUnsigned<size_t>(v, options.max_in_flight, 1, 100000)) errors.push_back(fmt::format("{}: \"{}\" must be 1..100000", f, v));
+      {"--max-in-flight",
+       [&](auto f, auto v) {
+         if (!ParseUnsigned<size_t>(v, options.max_in_flight, 1, 100000))
+           errors.push_back(fmt::format("{}: \"{}\" must be 1..100000", f, v));
        }},
-      {"--max-queued", [&](auto f, auto v) {
-         if (!ParseUnsigned<size_t>(v, options.max_queued, 0, 10000000)) errors.push_back(fmt::format("{}: \"{}\" must be 0..10000000", f, v));
+      {"--max-queued",
+       [&](auto f, auto v) {
+         if (!ParseUnsigned<size_t>(v, options.max_queued, 0, 10000000))
+           errors.push_back(fmt::format("{}: \"{}\" must be 0..10000000", f, v));
        }},
-      {"--max-body-bytes", [&](auto f, auto v) {
-         if (!ParseUnsigned<size_t>(v, options.limits.max_body_bytes, 1, size_t{1} << 32)) errors.push_back(fmt::format("{}: \"{}\" must be 1..4294967296", f, v));
+      {"--max-body-bytes",
+       [&](auto f, auto v) {
+         if (!ParseUnsigned<size_t>(v, options.limits.max_body_bytes, 1, size_t{1} << 32))
+           errors.push_back(fmt::format("{}: \"{}\" must be 1..4294967296", f, v));
        }},
-      {"--spool-dir", [&](auto f, auto v) {
-         if (v.empty()) errors.push_back(fmt::format("{}: needs a directory", f));
-         else options.spool_dir = std::string(v);
+      {"--spool-dir",
+       [&](auto f, auto v) {
+         if (v.empty())
+           errors.push_back(fmt::format("{}: needs a directory", f));
+         else
+           options.spool_dir = std::string(v);
        }},
-      {"--spool-max-bytes", [&](auto f, auto v) {
-         if (!ParseUnsigned<uint64_t>(v, options.spool_max_bytes, 4096, uint64_t{1} << 50)) errors.push_back(fmt::format("{}: \"{}\" must be 4096..2^50", f, v));
+      {"--spool-max-bytes",
+       [&](auto f, auto v) {
+         if (!ParseUnsigned<uint64_t>(v, options.spool_max_bytes, 4096, uint64_t{1} << 50))
+           errors.push_back(fmt::format("{}: \"{}\" must be 4096..2^50", f, v));
        }},
-      {"--admin-token", [&](auto f, auto v) {
-         if (v.size() < 16) errors.push_back(fmt::format("{}: use at least 16 characters", f));
-         else options.admin_token = std::string(v);
+      {"--admin-token",
+       [&](auto f, auto v) {
+         if (v.size() < 16)
+           errors.push_back(fmt::format("{}: use at least 16 characters", f));
+         else
+           options.admin_token = std::string(v);
        }},
-      {"--stats-token", [&](auto f, auto v) {
-         if (v.empty()) errors.push_back(fmt::format("{}: needs a token", f));
-         else options.stats_token = std::string(v);
+      {"--stats-token",
+       [&](auto f, auto v) {
+         if (v.empty())
+           errors.push_back(fmt::format("{}: needs a token", f));
+         else
+           options.stats_token = std::string(v);
        }},
       {"--stats-allowed-ips", [&](auto f, auto v) { options.stats_allowed_ips = std::string(v); }},
       {"--shutdown-timeout", [&](auto f, auto v) { seconds(f, v, options.shutdown_timeout); }},
-      {"--reload-quiet-period", [&](auto f, auto v) { seconds(f, v, options.reload_quiet_period); }},
+      {"--reload-quiet-period",
+       [&](auto f, auto v) { seconds(f, v, options.reload_quiet_period); }},
+      {"--config-backend", [&](auto, auto v) { backend = std::string(v); }},
+      {"--etcd",
+       [&](auto f, auto v) {
+         std::string host;
+         uint16_t port = 0;
+         if (!ParseListen(v, host, port) || port == 0 || v.starts_with(":")) {
+           errors.push_back(fmt::format("{}: \"{}\" is not HOST:PORT", f, v));
+           return;
+         }
+         etcd.host = host;
+         etcd.port = std::to_string(port);
+       }},
+      {"--etcd-prefix", [&](auto, auto v) { etcd.prefix = std::string(v); }},
+      {"--etcd-namespace", [&](auto, auto v) { etcd.ns = std::string(v); }},
       {"--header-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.header_timeout); }},
       {"--body-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.body_timeout); }},
       {"--idle-timeout", [&](auto f, auto v) { seconds(f, v, options.limits.idle_timeout); }},
-      {"--log-level", [&](auto f, auto v) {
-         if (!ParseLogLevel(v, options.log_level)) errors.push_back(fmt::format("{}: unknown level \"{}\"", f, v));
+      {"--log-level",
+       [&](auto f, auto v) {
+         if (!ParseLogLevel(v, options.log_level))
+           errors.push_back(fmt::format("{}: unknown level \"{}\"", f, v));
        }},
-      {"--log-format", [&](auto f, auto v) {
-         if (v == "json") options.log_format = LogFormat::kJson;
-         else if (v == "text") options.log_format = LogFormat::kText;
-         else errors.push_back(fmt::format("{}: unknown format \"{}\"", f, v));
+      {"--log-format",
+       [&](auto f, auto v) {
+         if (v == "json")
+           options.log_format = LogFormat::kJson;
+         else if (v == "text")
+           options.log_format = LogFormat::kText;
+         else
+           errors.push_back(fmt::format("{}: unknown format \"{}\"", f, v));
        }},
   };
 
@@ -238,6 +315,19 @@ CommandLineResult ParseCommandLine(const std::vector<std::string>& args, const E
       value = args[++i];
     }
     handler->second(flag, *value);
+  }
+
+  if (backend == "etcd") {
+    if (etcd.prefix.empty() || etcd.prefix.front() != '/') {
+      errors.push_back(fmt::format("etcd prefix \"{}\" must start with '/'", etcd.prefix));
+    }
+    if (!IsValidNamespace(etcd.ns)) {
+      errors.push_back(
+          fmt::format("etcd namespace \"{}\" must match [A-Za-z0-9_-]{{1,64}}", etcd.ns));
+    }
+    options.sources.etcd = etcd;
+  } else if (backend != "file") {
+    errors.push_back(fmt::format("config backend \"{}\" is unknown: use file or etcd", backend));
   }
   return result;
 }

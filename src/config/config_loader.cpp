@@ -13,6 +13,8 @@ namespace wg {
 namespace json = boost::json;
 namespace {
 
+constexpr std::chrono::milliseconds kEtcdReadTimeout{10000};
+
 std::string FileName(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -79,7 +81,10 @@ void ProcessDocuments(std::optional<json::value> webhooks_doc,
     ParseWebhooks(*webhooks_doc, config.connections, module_context, webhook_errors,
                   config.webhooks);
     for (const auto& [id, unused] : config.webhooks) {
-      if (auto problem = ValidateWebhookId(id)) {
+      // From etcd, "<namespace>/<id>": the namespace was checked when the key was read.
+      std::string_view callable = id;
+      if (config.namespaced) callable = callable.substr(callable.find('/') + 1);
+      if (auto problem = ValidateWebhookId(callable)) {
         webhook_errors.Warn(JoinPath("", id),
                             fmt::format("this webhook can never be called: {}", *problem));
       }
@@ -90,7 +95,12 @@ void ProcessDocuments(std::optional<json::value> webhooks_doc,
 
 }  // namespace
 
-std::shared_ptr<const WebhookDefinition> GatewayConfig::Find(std::string_view id) const {
+std::shared_ptr<const WebhookDefinition> GatewayConfig::Find(std::string_view id,
+                                                             std::string_view ns) const {
+  if (namespaced && !ns.empty() && ns != default_namespace) {
+    auto found = webhooks.find(fmt::format("{}/{}", ns, id));
+    return found != webhooks.end() ? found->second : nullptr;
+  }
   auto found = webhooks.find(id);
   if (found != webhooks.end()) return found->second;
   found = webhooks.find(std::string_view("default"));
@@ -149,6 +159,20 @@ LoadResult LoadConfig(const ConfigSources& sources, const EnvLookup& lookup,
                       const ModuleContext& context, const GatewayConfig* previous) {
   auto config = std::make_shared<GatewayConfig>();
   ConfigErrors errors;
+  if (sources.etcd) {
+    const EtcdSettings& etcd = *sources.etcd;
+    EtcdSnapshot snapshot = ReadEtcdSnapshot(etcd, kEtcdReadTimeout, errors);
+    if (!snapshot.read) return Finish(errors, config);
+    config->namespaced = true;
+    config->default_namespace = etcd.ns;
+    config->etcd_revision = snapshot.revision;
+    ProcessDocuments(json::value(std::move(snapshot.webhooks)),
+                     json::value(std::move(snapshot.connections)),
+                     fmt::format("etcd {}*/webhooks/*", etcd.prefix),
+                     fmt::format("etcd {}global/connections/*", etcd.prefix), lookup, context,
+                     previous, errors, *config);
+    return Finish(errors, config);
+  }
   const std::string webhooks_name = FileName(sources.webhooks_path);
   const std::string connections_name = FileName(sources.connections_path);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/env_substitution.hpp"
+#include "config/etcd_source.hpp"
 #include "config/json_reader.hpp"
 #include "config/webhook_config.hpp"
 #include "connections/connection_registry.hpp"
@@ -19,6 +20,7 @@ struct ConfigSources {
   bool webhooks_path_explicit = false;  // given by flag or variable: a missing file is an error
   std::string connections_path = "connections.json";
   bool connections_path_explicit = false;
+  std::optional<EtcdSettings> etcd;  // CONFIG_BACKEND=etcd: read from etcd, not from the files
 };
 
 struct GatewayConfig {
@@ -26,9 +28,15 @@ struct GatewayConfig {
   ConnectionMap connections;
   std::shared_ptr<ConnectionRegistry> connection_registry;
   bool default_webhook_synthesised = false;
+  // From etcd: webhooks of other namespaces than `default_namespace` are kept as "<ns>/<id>".
+  bool namespaced = false;
+  std::string default_namespace;
+  int64_t etcd_revision = 0;  // of the snapshot this config was built from
 
-  // Exact id, else the webhook named "default", else null.
-  std::shared_ptr<const WebhookDefinition> Find(std::string_view id) const;
+  // Exact id, else the webhook named "default", else null. `ns` (from /webhook/<ns>/<id>) only
+  // counts for a config from etcd; the file backend ignores it, as the Python project does.
+  std::shared_ptr<const WebhookDefinition> Find(std::string_view id,
+                                                std::string_view ns = {}) const;
 };
 
 struct LoadResult {

@@ -110,6 +110,7 @@ ConfigReloader::~ConfigReloader() {
 }
 
 void ConfigReloader::StopWatching() {
+  if (etcd_watch_) etcd_watch_->Stop();
   if (!watcher_.joinable()) return;
   char byte = 0;
   [[maybe_unused]] ssize_t ignored = write(stop_pipe_[1], &byte, 1);
@@ -130,6 +131,7 @@ ReloadOutcome ConfigReloader::Reload(std::string trigger) {
   if (loaded.config) {
     CountChanges(running.get(), *loaded.config, outcome);
     holder_.Set(loaded.config);
+    if (etcd_watch_) etcd_watch_->LoadedRevision(loaded.config->etcd_revision);
     outcome.applied = true;
     logger_.Info("configuration reloaded",
                  {{"trigger", outcome.trigger},
@@ -176,14 +178,35 @@ json::object ConfigReloader::Status() const {
     if (!last_->applied) last["errors"] = ErrorsJson(last_->errors);
     out["last_outcome"] = std::move(last);
   }
-  out["provider"] = {{"backend", "file"},
-                     {"webhook_config_file", sources_.webhooks_path},
-                     {"connection_config_file", sources_.connections_path}};
+  if (sources_.etcd) {
+    out["provider"] = {{"backend", "etcd"},
+                       {"endpoint", sources_.etcd->Endpoint()},
+                       {"prefix", sources_.etcd->prefix},
+                       {"namespace", sources_.etcd->ns},
+                       {"revision", running ? running->etcd_revision : 0},
+                       {"watch_connected", etcd_watch_ && etcd_watch_->connected()}};
+  } else {
+    out["provider"] = {{"backend", "file"},
+                       {"webhook_config_file", sources_.webhooks_path},
+                       {"connection_config_file", sources_.connections_path}};
+  }
   out["file_watching_enabled"] = watching_;
   return out;
 }
 
+std::optional<bool> ConfigReloader::EtcdConnected() const {
+  if (!sources_.etcd) return std::nullopt;
+  return etcd_watch_ && etcd_watch_->connected();
+}
+
 std::optional<std::string> ConfigReloader::StartWatching(std::chrono::milliseconds quiet_period) {
+  if (sources_.etcd) {
+    etcd_watch_ = std::make_unique<EtcdWatch>(*sources_.etcd, quiet_period, logger_,
+                                              [this] { Reload("etcd change"); });
+    if (auto running = holder_.Get()) etcd_watch_->LoadedRevision(running->etcd_revision);
+    etcd_watch_->Start();
+    return std::nullopt;
+  }
   int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (fd < 0) return fmt::format("inotify_init1: {}", std::strerror(errno));
   std::set<std::string> directories;

@@ -1,6 +1,7 @@
 // Live reload of webhooks.json and connections.json: on SIGHUP, on a change of either file
 // (inotify on their directories, after a quiet period, so an editor's several writes give one
-// reload) and on POST /admin/reload-config.
+// reload) and on POST /admin/reload-config. With CONFIG_BACKEND=etcd the same, from etcd: a
+// change under the prefix (etcd_watch.hpp) reloads the whole snapshot after the quiet period.
 //
 // A reload reads and validates both files completely, exactly as at start. Only a config
 // without a single error replaces the running one, in one atomic swap (ConfigHolder); a
@@ -22,6 +23,7 @@
 
 #include "config/config_loader.hpp"
 #include "config/env_substitution.hpp"
+#include "config/etcd_watch.hpp"
 #include "config/json_reader.hpp"
 #include "modules/module.hpp"
 
@@ -32,7 +34,7 @@ class Logger;
 
 struct ReloadOutcome {
   bool applied = false;
-  std::string trigger;  // "SIGHUP", "file change", "admin API"
+  std::string trigger;  // "SIGHUP", "file change", "etcd change", "admin API"
   std::chrono::system_clock::time_point at;
   std::vector<ConfigError> errors;  // why it was rejected
   size_t webhooks_added = 0;
@@ -62,9 +64,13 @@ class ConfigReloader {
   // GET /admin/config-status.
   boost::json::object Status() const;
 
-  // Starts the inotify thread; a reason when it cannot watch (the gateway runs on without).
+  // Starts the inotify thread (or the etcd watch); a reason when it cannot watch (the gateway
+  // runs on without).
   std::optional<std::string> StartWatching(std::chrono::milliseconds quiet_period);
   void StopWatching();
+
+  // With the etcd backend: whether the watch is connected (/health); nullopt for files.
+  std::optional<bool> EtcdConnected() const;
 
  private:
   void Watch(int inotify_fd, std::chrono::milliseconds quiet_period);
@@ -83,6 +89,7 @@ class ConfigReloader {
   std::chrono::system_clock::time_point loaded_at_;
   std::atomic<bool> reloading_{false};
 
+  std::unique_ptr<EtcdWatch> etcd_watch_;
   std::thread watcher_;
   int stop_pipe_[2] = {-1, -1};
   bool watching_ = false;

@@ -34,6 +34,9 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     } else if (connection.type == "s3") {
       auto settings = ParseS3Settings(connection.settings, JoinPath("", name), errors);
       if (settings) registry->s3_.emplace(name, std::make_shared<S3Client>(name, *settings));
+    } else if (connection.type == "activemq") {
+      auto endpoint = ParseStompEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) registry->stomp_.emplace(name, std::make_shared<StompClient>(name, *endpoint));
     } else if (IsPostgresqlConnectionType(connection.type)) {
       auto endpoint = ParsePostgresqlEndpoint(connection.settings, JoinPath("", name), errors);
       if (endpoint) {
@@ -64,6 +67,7 @@ bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
   if (auto client = FindClient(previous.postgresql_, name)) {
     taken = postgresql_.emplace(name, client).second;
   }
+  if (auto client = FindClient(previous.stomp_, name)) taken = stomp_.emplace(name, client).second;
   if (!taken) return false;  // its settings were invalid: validate them again
   configs_.emplace(name, connection);
   ++kept_;
@@ -94,12 +98,17 @@ std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_vie
   return FindClient(postgresql_, name);
 }
 
+std::shared_ptr<StompClient> ConnectionRegistry::Stomp(std::string_view name) const {
+  return FindClient(stomp_, name);
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
   for (const auto& [name, client] : rabbitmq_) out[name] = client->State();
   for (const auto& [name, client] : s3_) out[name] = client->State();
   for (const auto& [name, client] : postgresql_) out[name] = client->State();
+  for (const auto& [name, client] : stomp_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

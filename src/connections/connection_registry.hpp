@@ -2,9 +2,9 @@
 // names a connection uses the same client (never a new connection per webhook).
 #pragma once
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +15,7 @@
 #include "connections/rabbitmq/rabbitmq_client.hpp"
 #include "connections/redis/redis_client.hpp"
 #include "connections/s3/s3_client.hpp"
+#include "connections/stomp/stomp_client.hpp"
 #include "modules/module.hpp"
 
 namespace wg {
@@ -35,6 +36,7 @@ class ConnectionRegistry {
   std::shared_ptr<RabbitmqClient> Rabbitmq(std::string_view name) const;
   std::shared_ptr<S3Client> S3(std::string_view name) const;
   std::shared_ptr<PostgresqlClient> Postgresql(std::string_view name) const;
+  std::shared_ptr<StompClient> Stomp(std::string_view name) const;
 
   // A client for an endpoint given inline (redis_publish's top-level `redis` block), shared by
   // every webhook naming the same endpoint.
@@ -51,6 +53,7 @@ class ConnectionRegistry {
   std::map<std::string, std::shared_ptr<RabbitmqClient>, std::less<>> rabbitmq_;
   std::map<std::string, std::shared_ptr<S3Client>, std::less<>> s3_;
   std::map<std::string, std::shared_ptr<PostgresqlClient>, std::less<>> postgresql_;
+  std::map<std::string, std::shared_ptr<StompClient>, std::less<>> stomp_;
   std::map<std::string, ConnectionConfig, std::less<>> configs_;  // what each client was built from
   size_t kept_ = 0;
   mutable std::mutex mutex_;

@@ -38,13 +38,13 @@ class Router {
   Router(const Pipeline& pipeline, const WorkQueue& work_queue, const ConfigHolder& config,
          const AdminApi* admin = nullptr, const Spool* spool = nullptr,
          const SpoolDispatcher* dispatcher = nullptr, RequestCounters counters = {},
-         const DeadLetterStore* dead_letters = nullptr,
-         const StatusAccess* status_access = nullptr)
+         const DeadLetterStore* dead_letters = nullptr, const StatusAccess* status_access = nullptr,
+         const ConfigReloader* reloader = nullptr)
       : pipeline_(pipeline),
         admin_(admin),
         counters_(counters),
-        status_{&work_queue, &config, spool, dispatcher, dead_letters, counters.metrics,
-                counters.stats, status_access} {}
+        status_{&work_queue,      &config,        spool,         dispatcher, dead_letters,
+                counters.metrics, counters.stats, status_access, reloader} {}
 
   // An answer, a webhook whose body may be read, or an authorised admin call. For a webhook
   // path, `call` (when given) learns what to count once the request is answered.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "chain/work_queue.hpp"
+#include "config/config_reloader.hpp"
 #include "observability/webhook_stats.hpp"
 #include "spool/dead_letters.hpp"
 #include "spool/spool.hpp"
@@ -110,6 +111,14 @@ std::optional<bool> ConnectionUp(std::string_view state) {
 HttpAnswer HealthPage(const StatusSources& sources) {
   json::object components;
   components["config"] = "healthy";
+  // As the Python project: "etcd" healthy or disconnected, else config_backend "file". A lost
+  // watch does not make the gateway unhealthy: it serves the last configuration it loaded.
+  std::optional<bool> etcd = sources.reloader ? sources.reloader->EtcdConnected() : std::nullopt;
+  if (etcd) {
+    components["etcd"] = *etcd ? "healthy" : "disconnected";
+  } else {
+    components["config_backend"] = "file";
+  }
   if (sources.work_queue) {
     components["work_queue"] = {{"in_flight", sources.work_queue->InFlight()},
                                 {"queued", sources.work_queue->Queued()}};

@@ -16,6 +16,8 @@
 
 namespace wg {
 
+class ConfigReloader;
+
 class ConfigHolder;
 class DeadLetterStore;
 class Spool;
@@ -35,6 +37,7 @@ struct StatusSources {
   const Metrics* metrics = nullptr;
   const WebhookStats* stats = nullptr;
   const StatusAccess* access = nullptr;  // who may read /stats and /metrics; null: everyone
+  const ConfigReloader* reloader = nullptr;  // the config backend's state
 };
 
 HttpAnswer HealthPage(const StatusSources& sources);

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "modules/activemq/activemq_module.hpp"
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/log/log_module.hpp"
 #include "modules/postgresql/postgresql_module.hpp"
@@ -15,6 +16,7 @@ namespace wg {
 namespace {
 
 constexpr std::array kModules = {
+    ModuleEntry{"activemq", &CreateActivemqModule, "activemq"},
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"log", &CreateLogModule},
     ModuleEntry{"postgres", &CreatePostgresqlModule, "postgresql,postgres"},
@@ -26,9 +28,8 @@ constexpr std::array kModules = {
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
 };
 
-constexpr std::array<std::string_view, 9> kPlanned = {
-    "kafka", "clickhouse", "websocket", "mqtt", "zeromq", "activemq", "aws_sqs",
-    "gcp_pubsub", "mysql"};
+constexpr std::array<std::string_view, 8> kPlanned = {
+    "kafka", "clickhouse", "websocket", "mqtt", "zeromq", "aws_sqs", "gcp_pubsub", "mysql"};
 
 }  // namespace
 

@@ -125,7 +125,7 @@ std::variant<HttpAnswer, Admission> Pipeline::OnHead(const RequestHead& head) co
     return HttpAnswer::Error(400, *problem);
   }
   auto config = config_.Get();
-  auto webhook = config->Find(head.webhook_id);
+  auto webhook = config->Find(head.webhook_id, head.ns);
   if (head.found) *head.found = webhook;
   if (!webhook) return HttpAnswer::Error(404, "Webhook ID not found");
   if (webhook->rate_limit) {

@@ -53,11 +53,48 @@ TEST(CommandLineTest, EveryBadFlagIsReported) {
   EXPECT_EQ(result.errors[3], "--webhooks needs a value");
 }
 
+TEST(CommandLineTest, EtcdBackendFromTheEnvironmentWithTheReferenceDefaults) {
+  auto result = ParseCommandLine({}, testing::FakeEnvironment({{"CONFIG_BACKEND", "etcd"}}));
+  ASSERT_TRUE(result.errors.empty());
+  ASSERT_TRUE(result.options.sources.etcd);
+  const EtcdSettings& etcd = *result.options.sources.etcd;
+  EXPECT_EQ(etcd.Endpoint(), "http://localhost:2379");
+  EXPECT_EQ(etcd.prefix, "/cwm/");
+  EXPECT_EQ(etcd.ns, "default");
+
+  result = ParseCommandLine(
+      {"--etcd", "10.0.0.5:12379", "--etcd-prefix", "/gw/"},
+      testing::FakeEnvironment(
+          {{"CONFIG_BACKEND", "etcd"}, {"ETCD_HOST", "ignored"}, {"ETCD_NAMESPACE", "tenant_1"}}));
+  ASSERT_TRUE(result.errors.empty());
+  EXPECT_EQ(result.options.sources.etcd->Endpoint(), "http://10.0.0.5:12379");
+  EXPECT_EQ(result.options.sources.etcd->prefix, "/gw/");
+  EXPECT_EQ(result.options.sources.etcd->ns, "tenant_1");
+
+  EXPECT_FALSE(ParseCommandLine({}, testing::FakeEnvironment({})).options.sources.etcd);
+}
+
+TEST(CommandLineTest, EveryBadEtcdSettingIsReported) {
+  auto result = ParseCommandLine(
+      {"--etcd", "localhost", "--etcd-prefix", "cwm", "--etcd-namespace", "a/b"},
+      testing::FakeEnvironment({{"CONFIG_BACKEND", "etcd"}, {"ETCD_PORT", "http"}}));
+  ASSERT_EQ(result.errors.size(), 4u);
+  EXPECT_EQ(result.errors[0], "ETCD_PORT: \"http\" is not a port number");
+  EXPECT_EQ(result.errors[1], "--etcd: \"localhost\" is not HOST:PORT");
+  EXPECT_EQ(result.errors[2], "etcd prefix \"cwm\" must start with '/'");
+  EXPECT_EQ(result.errors[3], "etcd namespace \"a/b\" must match [A-Za-z0-9_-]{1,64}");
+
+  result = ParseCommandLine({"--config-backend", "consul"}, testing::FakeEnvironment({}));
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0], "config backend \"consul\" is unknown: use file or etcd");
+}
+
 TEST(CommandLineTest, HelpExplainsEveryFlag) {
   std::string help = HelpText();
-  for (auto flag : {"--webhooks", "--connections", "--listen", "--threads", "--check-config",
-                    "--max-in-flight", "--max-queued", "--max-body-bytes", "--log-level",
-                    "--log-format", "--shutdown-timeout", "--idle-timeout"}) {
+  for (auto flag :
+       {"--webhooks", "--connections", "--listen", "--threads", "--check-config", "--max-in-flight",
+        "--max-queued", "--max-body-bytes", "--log-level", "--log-format", "--shutdown-timeout",
+        "--idle-timeout", "--config-backend", "--etcd", "--etcd-prefix", "--etcd-namespace"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }

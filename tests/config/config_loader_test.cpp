@@ -106,16 +106,17 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
   EXPECT_FALSE(result.config);
   auto messages = Messages(result);
   ASSERT_EQ(messages.size(), 5u) << ::testing::PrintToString(messages);
-  EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
-      HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-                "http_webhook, log, postgres, postgresql, rabbitmq, redis_publish, redis_rq, s3, "
-                "save_to_disk)"),
-      HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
-      HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
-                "\"parallel\", got \"sideways\""),
-      HasSubstr("webhooks.json: /billing/authorization: environment variable BILLING_TOKEN is "
-                "not set"),
-      HasSubstr("webhooks.json: /archive/connection: unknown connection \"nope\"")));
+  EXPECT_THAT(
+      messages,
+      ::testing::UnorderedElementsAre(
+          HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
+                    "activemq, http_webhook, log, postgres, postgresql, rabbitmq, redis_publish, "),
+          HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
+          HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
+                    "\"parallel\", got \"sideways\""),
+          HasSubstr("webhooks.json: /billing/authorization: environment variable BILLING_TOKEN is "
+                    "not set"),
+          HasSubstr("webhooks.json: /archive/connection: unknown connection \"nope\"")));
 }
 
 TEST_F(ConfigLoaderTest, ChainLengthLimits) {
@@ -211,6 +212,26 @@ TEST_F(ConfigLoaderTest, UnreachableIdsAreWarnedAbout) {
   ASSERT_TRUE(result.config);
   ASSERT_EQ(result.warnings.size(), 1u);
   EXPECT_THAT(result.warnings[0].message, HasSubstr("can never be called"));
+}
+
+// From etcd, webhooks of other namespaces are kept as "<ns>/<id>" and answer only there; the
+// file backend ignores the namespace, as the Python project does.
+TEST(GatewayConfigTest, FindUsesTheNamespaceOnlyForAConfigFromEtcd) {
+  GatewayConfig config;
+  auto plain = std::make_shared<WebhookDefinition>();
+  auto tenant = std::make_shared<WebhookDefinition>();
+  config.webhooks["orders"] = plain;
+  config.webhooks["tenant1/orders"] = tenant;
+  EXPECT_EQ(config.Find("orders", "tenant1"), plain) << "file backend: namespace ignored";
+
+  config.namespaced = true;
+  config.default_namespace = "default";
+  EXPECT_EQ(config.Find("orders"), plain);
+  EXPECT_EQ(config.Find("orders", "default"), plain);
+  EXPECT_EQ(config.Find("orders", "tenant1"), tenant);
+  EXPECT_EQ(config.Find("orders", "tenant2"), nullptr);
+  config.webhooks["default"] = plain;
+  EXPECT_EQ(config.Find("missing", "tenant1"), nullptr) << "no catch-all across namespaces";
 }
 
 }  // namespace

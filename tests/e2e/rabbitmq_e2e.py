@@ -16,7 +16,7 @@ import unittest
 import uuid
 
 from gateway import Gateway, wait_until
-from services import free_port, services_env
+from services import CuttableProxy, free_port, services_env
 
 try:
     import pika
@@ -86,74 +86,6 @@ class Broker:
             self.connection.close()
         except Exception:
             pass
-
-
-class Proxy:
-    """A TCP proxy in front of the broker that can be cut (every connection closed, nothing
-    listening) and restored on the same port, to take the broker away from the gateway only."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.listener = None
-        self.sockets = []
-        self.lock = threading.Lock()
-        self.start()
-
-    def start(self):
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        for attempt in range(50):
-            try:
-                self.listener.bind(("127.0.0.1", self.port))
-                break
-            except OSError:
-                if attempt == 49:
-                    raise
-                time.sleep(0.1)
-        self.listener.listen(16)
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection((HOST, PORT))
-            with self.lock:
-                self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source, target):
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        for s in (source, target):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        # close() alone does not wake a thread blocked in accept() on Linux: the socket would
-        # stay listening (and accept the gateway's next attempt) until then. shutdown() does.
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        with self.lock:
-            for s in self.sockets:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-            self.sockets = []
 
 
 class RabbitmqTest(unittest.TestCase):
@@ -305,7 +237,7 @@ class RabbitmqTest(unittest.TestCase):
         self.assertIn("down", health["components"]["connections"]["rabbit"])
 
     def test_broker_lost_then_back_retries_deliver_everything_once(self):
-        proxy = Proxy()
+        proxy = CuttableProxy(HOST, PORT)
         self.addCleanup(proxy.cut)
         retry = {"enabled": True, "max_attempts": 20, "initial_delay": 0.3, "max_delay": 1.0}
         self.start({"chain": [self.item(retry=retry)], "chain-config": {"timeout": 60}},

@@ -1,4 +1,6 @@
 """Real servers started by the tests themselves, on free private ports."""
+import base64
+import json
 import os
 import queue
 import shutil
@@ -7,6 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 
 
 def free_port():
@@ -148,3 +151,142 @@ def run_rq_worker(redis_url, queue, out_dir, serializer=None, timeout=60):
     env = {**os.environ, "WG_RQ_OUT": out_dir,
            "PYTHONPATH": os.path.join(os.path.dirname(__file__), "rq")}
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+class CuttableProxy:
+    """A TCP proxy in front of a server that can be cut (every connection closed, nothing
+    listening) and restored on the same port, to take the server away from the gateway only."""
+
+    def __init__(self, host, port):
+        self.upstream = (host, port)
+        self.port = free_port()
+        self.listener = None
+        self.sockets = []
+        self.lock = threading.Lock()
+        self.start()
+
+    def start(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        for attempt in range(50):
+            try:
+                self.listener.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        for s in (source, target):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        # close() alone does not wake a thread blocked in accept() on Linux: the socket would
+        # stay listening (and accept the gateway's next attempt) until then. shutdown() does.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.sockets = []
+
+
+class EtcdServer:
+    """A private etcd (Debian's etcd-server, v3 JSON gateway) on free ports; can be stopped and
+    started again on the same data, like an etcd restart."""
+
+    def __init__(self):
+        require("etcd")
+        self.port = free_port()
+        self.peer_port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="wg-etcd-")
+        self.process = None
+        self.start()
+
+    def start(self):
+        client = "http://127.0.0.1:%d" % self.port
+        peer = "http://127.0.0.1:%d" % self.peer_port
+        self.log = open(os.path.join(self.dir, "etcd.log"), "a")
+        self.process = subprocess.Popen(
+            ["etcd", "--name", "wg", "--data-dir", os.path.join(self.dir, "data"),
+             "--listen-client-urls", client, "--advertise-client-urls", client,
+             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", "wg=" + peer],
+            stdout=self.log, stderr=self.log)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(client + "/health", timeout=2) as answer:
+                    if b'"health":"true"' in answer.read():
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("etcd did not start; see %s/etcd.log" % self.dir)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self.log.close()
+
+    token = None  # after enable_auth: what authorises our own calls
+
+    def _call(self, path, body):
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path),
+                                         data=json.dumps(body).encode(), method="POST")
+        if self.token:
+            request.add_header("Authorization", self.token)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def enable_auth(self, password):
+        """Turns etcd's authentication on, with the user root and `password`."""
+        self._call("/v3/auth/role/add", {"name": "root"})
+        self._call("/v3/auth/user/add", {"name": "root", "password": password})
+        self._call("/v3/auth/user/grant", {"user": "root", "role": "root"})
+        self._call("/v3/auth/enable", {})
+        self.token = self._call("/v3/auth/authenticate",
+                                {"name": "root", "password": password})["token"]
+
+    def put(self, key, value):
+        """Writes `value` (a dict is written as JSON, a str as it is) under `key`."""
+        text = value if isinstance(value, str) else json.dumps(value)
+        self._call("/v3/kv/put", {"key": base64.b64encode(key.encode()).decode(),
+                                  "value": base64.b64encode(text.encode()).decode()})
+
+    def delete(self, key):
+        self._call("/v3/kv/deleterange", {"key": base64.b64encode(key.encode()).decode()})

@@ -77,6 +77,15 @@ asio::awaitable<beast::error_code> HttpStream::Read(beast::flat_buffer& buffer,
   co_return ec;
 }
 
+asio::awaitable<beast::error_code> HttpStream::ReadSome(beast::flat_buffer& buffer,
+                                                        ResponseParser& parser) {
+  auto reading = std::visit(
+      [&](auto& stream) { return http::async_read_some(stream, buffer, parser, kUseTuple); },
+      stream_);
+  auto [ec, read] = co_await std::move(reading);
+  co_return ec;
+}
+
 void HttpStream::Close() {
   std::visit([](auto& stream) { beast::get_lowest_layer(stream).close(); }, stream_);
 }

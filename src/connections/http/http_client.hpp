@@ -66,6 +66,9 @@ class HttpStream {
   boost::asio::awaitable<boost::beast::error_code> Write(Request& request);
   boost::asio::awaitable<boost::beast::error_code> Read(boost::beast::flat_buffer& buffer,
                                                         ResponseParser& parser);
+  // Reads what has arrived (at least the head): for answers that stream, like etcd's watch.
+  boost::asio::awaitable<boost::beast::error_code> ReadSome(boost::beast::flat_buffer& buffer,
+                                                            ResponseParser& parser);
   // Closes the socket without a TLS close_notify: nothing waits on a peer that may not answer.
   void Close();
 
