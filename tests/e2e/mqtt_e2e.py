@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from gateway import BINARY, Gateway, wait_until
+from gateway import BINARY, Gateway, TestCertificate, wait_until
 from services import MosquittoServer, free_port
 
 try:
@@ -139,7 +139,7 @@ class MqttTest(unittest.TestCase):
                          self.gateway.stderr())
 
     def test_broker_down_the_spool_keeps_the_webhooks_until_it_is_back(self):
-        retry = {"enabled": True, "max_attempts": 100, "initial_delay": 0.2, "max_delay": 0.5}
+        retry = {"enabled": True, "max_attempts": 20, "initial_delay": 0.3, "max_delay": 1.0}
         # Retained messages: whatever arrives while nobody is subscribed yet is still seen.
         self.start({"n%d" % n: {"chain": [self.item(retry=retry, topic="down/%d" % n,
                                                     retained=True)],
@@ -241,6 +241,40 @@ class MqttLoginTest(unittest.TestCase):
         self.assertEqual(subscriber.received(1), [("secure/events", b'{"n":1}', 1, False)],
                          self.gateway.stderr())
         self.assertIn("as wg-e2e-gateway (p5", self.broker.log())
+
+
+class MqttTlsTest(unittest.TestCase):
+    def setUp(self):
+        self.certificate = TestCertificate()
+        self.broker = MosquittoServer(certificate=self.certificate)
+        self.addCleanup(self.broker.close)
+        self.gateway = None
+
+    def tearDown(self):
+        if self.gateway:
+            self.gateway.stop()
+
+    def start(self, ca_file):
+        self.gateway = Gateway(
+            {"events": {"acknowledge": "delivered",
+                        "chain": [{"module": "mqtt", "connection": "broker",
+                                   "module-config": {"topic": "tls/events"}}]}},
+            connections={"broker": {"type": "mqtt", "host": "127.0.0.1", "port": self.broker.port,
+                                    "tls": True, "tls_ca_cert_file": ca_file}})
+
+    def test_publishes_over_tls_to_a_broker_it_trusts(self):
+        self.start(self.certificate.ca_file)
+        status, _, body = self.gateway.post("events", {"n": 1})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["results"][0]["status"], "delivered")
+        self.assertIn("New client connected", self.broker.log())
+
+    def test_refuses_a_broker_whose_certificate_it_does_not_trust(self):
+        self.start(TestCertificate().ca_file)
+        status, _, body = self.gateway.post("events", {"n": 1})
+        self.assertEqual(status, 502, body)
+        self.assertIn("TLS error", body["results"][0]["error"])
+        self.assertNotIn("New client connected", self.broker.log())
 
 
 class MqttConfigTest(unittest.TestCase):

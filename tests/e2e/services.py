@@ -81,19 +81,30 @@ class MosquittoServer:
     same port. `users` ({name: password}) turns anonymous access off. Nothing is persisted, so a
     restart forgets retained messages."""
 
-    def __init__(self, users=None):
+    def __init__(self, users=None, certificate=None):
         require("mosquitto")
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="wg-mosquitto-")
+        # Started as root, mosquitto drops to the `mosquitto` user before it reads the password
+        # and key files: they must be readable by others (test files only).
+        os.chmod(self.dir, 0o755)
         self.log_path = os.path.join(self.dir, "mosquitto.log")
         lines = ["listener %d 127.0.0.1" % self.port, "persistence false", "log_dest stderr",
                  "log_type all"]
+        if certificate:  # a gateway.TestCertificate: TLS only on this listener
+            for name, source in (("certfile", certificate.ca_file),
+                                 ("keyfile", certificate.key_file)):
+                target = os.path.join(self.dir, name + ".pem")
+                shutil.copyfile(source, target)
+                os.chmod(target, 0o644)
+                lines.append("%s %s" % (name, target))
         if users:
             password_file = os.path.join(self.dir, "passwords")
             open(password_file, "w").close()
             for name, password in users.items():
                 subprocess.run([require("mosquitto_passwd"), "-b", password_file, name, password],
                                check=True, capture_output=True, timeout=10)
+            os.chmod(password_file, 0o644)
             lines += ["allow_anonymous false", "password_file " + password_file]
         else:
             lines.append("allow_anonymous true")  # 2.0 refuses anonymous clients once a listener is set
