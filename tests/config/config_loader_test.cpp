@@ -108,8 +108,8 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
   ASSERT_EQ(messages.size(), 5u) << ::testing::PrintToString(messages);
   EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
       HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-                "http_webhook, log, postgres, postgresql, rabbitmq, redis_publish, redis_rq, s3, "
-                "save_to_disk)"),
+                "http_webhook, log, mqtt, postgres, postgresql, rabbitmq, redis_publish, redis_rq, "
+                "s3, save_to_disk)"),
       HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
       HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
                 "\"parallel\", got \"sideways\""),
