@@ -39,8 +39,8 @@ MqttModuleOptions Options(std::string_view json) {
 }
 
 TEST(MqttTopicTest, AcceptsTheReferenceCharacterSet) {
-  for (std::string_view topic : {"webhooks", "home/kitchen/light", "a.b-c_d", "sensors/1/temp",
-                                 "/leading", "trailing/"}) {
+  for (std::string_view topic :
+       {"webhooks", "home/kitchen/light", "a.b-c_d", "sensors/1/temp", "/leading", "trailing/"}) {
     EXPECT_EQ(CheckMqttTopic(topic), "") << topic;
   }
   EXPECT_EQ(CheckMqttTopic(std::string(32768, 't')), "");
@@ -84,15 +84,15 @@ TEST(MqttModuleConfigTest, EveryProblemIsReportedWithItsPath) {
   EXPECT_FALSE(Parse(R"({"topic": "home/#", "qos": 3, "retained": "maybe", "format": "xml",
                          "topic_prefix": "$SYS", "device_id": "d", "colour": "red"})",
                      errors));
-  EXPECT_THAT(Messages(errors),
-              UnorderedElementsAre(
-                  HasSubstr("/hook/module-config/topic: must not contain the wildcards"),
-                  HasSubstr("/hook/module-config/qos: must be between 0 and 2, got 3"),
-                  HasSubstr("/hook/module-config/retained: must be true or false"),
-                  HasSubstr("/hook/module-config/format: unknown format \"xml\""),
-                  HasSubstr("/hook/module-config/topic_prefix: must not start with \"$\""),
-                  HasSubstr("/hook/module-config/device_id: only used with"),
-                  HasSubstr("/hook/module-config/colour: unknown key")));
+  EXPECT_THAT(
+      Messages(errors),
+      UnorderedElementsAre(HasSubstr("/hook/module-config/topic: must not contain the wildcards"),
+                           HasSubstr("/hook/module-config/qos: must be between 0 and 2, got 3"),
+                           HasSubstr("/hook/module-config/retained: must be true or false"),
+                           HasSubstr("/hook/module-config/format: unknown format \"xml\""),
+                           HasSubstr("/hook/module-config/topic_prefix: must not start with \"$\""),
+                           HasSubstr("/hook/module-config/device_id: only used with"),
+                           HasSubstr("/hook/module-config/colour: unknown key")));
 }
 
 TEST(MqttModuleConfigTest, TopicIsRequiredUnlessTasmota) {
@@ -109,15 +109,15 @@ TEST(MqttModuleConfigTest, TopicIsRequiredUnlessTasmota) {
 
 TEST(MqttModuleConfigTest, TasmotaTopics) {
   EXPECT_EQ(Options(R"({"tasmota_format": true})").topic, "cmnd/webhook/webhook");
-  EXPECT_EQ(Options(R"({"tasmota_format": true, "device_name": "plug1", "command": "POWER"})")
-                .topic,
-            "cmnd/plug1/POWER");
-  EXPECT_EQ(Options(R"({"tasmota_format": true, "tasmota_type": "stat", "device_name": "p"})")
-                .topic,
-            "stat/p/status");
-  EXPECT_EQ(Options(R"({"tasmota_format": true, "tasmota_type": "tele", "topic_prefix": "site"})")
-                .topic,
-            "site/tele/webhook/telemetry");
+  EXPECT_EQ(
+      Options(R"({"tasmota_format": true, "device_name": "plug1", "command": "POWER"})").topic,
+      "cmnd/plug1/POWER");
+  EXPECT_EQ(
+      Options(R"({"tasmota_format": true, "tasmota_type": "stat", "device_name": "p"})").topic,
+      "stat/p/status");
+  EXPECT_EQ(
+      Options(R"({"tasmota_format": true, "tasmota_type": "tele", "topic_prefix": "site"})").topic,
+      "site/tele/webhook/telemetry");
   EXPECT_EQ(Options(R"({"tasmota_format": true})").envelope, MqttEnvelope::kTasmota);
 
   ConfigErrors errors;
@@ -212,24 +212,25 @@ TEST(MqttConnectionTest, InvalidSettingsNameTheirPath) {
   EXPECT_FALSE(ParseEndpoint(R"({"tls": true, "tls_ca_cert_file": "/nonexistent/ca.pem",
                                  "mqtt_version": "3.1", "client_id": "a-very-long-client-id-0123"})",
                              errors));
-  EXPECT_THAT(Messages(errors),
-              UnorderedElementsAre(HasSubstr("/broker/port: must be between 1 and 65535"),
-                                   HasSubstr("/broker/keepalive: must be between 5 and 65535"),
-                                   HasSubstr("/broker/password: a password needs a \"username\""),
-                                   HasSubstr("/broker/mqtt_version: unknown MQTT version \"4\""),
-                                   HasSubstr("/broker/tls_cert_file: has no effect without"),
-                                   HasSubstr("/broker/tls_key_file: tls_cert_file and tls_key_file"),
-                                   HasSubstr("/broker/ssl: unknown key"),
-                                   HasSubstr("/broker/tls_ca_cert_file: cannot read"),
-                                   HasSubstr("/broker/client_id: MQTT 3.1 allows at most 23")));
+  EXPECT_THAT(
+      Messages(errors),
+      UnorderedElementsAre(HasSubstr("/broker/port: must be between 1 and 65535"),
+                           HasSubstr("/broker/keepalive: must be between 5 and 65535"),
+                           HasSubstr("/broker/password: a password needs a \"username\""),
+                           HasSubstr("/broker/mqtt_version: unknown MQTT version \"4\""),
+                           HasSubstr("/broker/tls_cert_file: has no effect without"),
+                           HasSubstr("/broker/tls_key_file: tls_cert_file and tls_key_file"),
+                           HasSubstr("/broker/ssl: unknown key"),
+                           HasSubstr("/broker/tls_ca_cert_file: cannot read"),
+                           HasSubstr("/broker/client_id: MQTT 3.1 allows at most 23")));
 }
 
 TEST(MqttConnectionTest, RefusalsDecideWhetherToRetry) {
-  EXPECT_EQ(ClassifyMqttConnack(3, 4), OutcomeKind::kRetryable);     // server unavailable
-  EXPECT_EQ(ClassifyMqttConnack(4, 4), OutcomeKind::kPermanent);     // bad user name or password
-  EXPECT_EQ(ClassifyMqttConnack(5, 4), OutcomeKind::kPermanent);     // not authorised
-  EXPECT_EQ(ClassifyMqttConnack(0x86, 5), OutcomeKind::kPermanent);  // bad user name or password
-  EXPECT_EQ(ClassifyMqttConnack(0x89, 5), OutcomeKind::kRetryable);  // server busy
+  EXPECT_EQ(ClassifyMqttConnack(3, 4), OutcomeKind::kRetryable);        // server unavailable
+  EXPECT_EQ(ClassifyMqttConnack(4, 4), OutcomeKind::kPermanent);        // bad user name or password
+  EXPECT_EQ(ClassifyMqttConnack(5, 4), OutcomeKind::kPermanent);        // not authorised
+  EXPECT_EQ(ClassifyMqttConnack(0x86, 5), OutcomeKind::kPermanent);     // bad user name or password
+  EXPECT_EQ(ClassifyMqttConnack(0x89, 5), OutcomeKind::kRetryable);     // server busy
   EXPECT_EQ(ClassifyMqttPublishReason(0x87), OutcomeKind::kPermanent);  // not authorised
   EXPECT_EQ(ClassifyMqttPublishReason(0x90), OutcomeKind::kPermanent);  // topic name invalid
   EXPECT_EQ(ClassifyMqttPublishReason(0x97), OutcomeKind::kRetryable);  // quota exceeded

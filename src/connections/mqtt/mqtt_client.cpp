@@ -130,7 +130,8 @@ class MqttClient::Session {
     auto wait = kIdlePoll;
     auto until = [&](Clock::time_point deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-      wait = std::max(std::chrono::milliseconds(0), std::min(wait, left + std::chrono::milliseconds(1)));
+      wait = std::max(std::chrono::milliseconds(0),
+                      std::min(wait, left + std::chrono::milliseconds(1)));
     };
     if (mosq_ && !connected_) until(connect_deadline_);
     for (const auto& [mid, item] : in_flight_) until(item.deadline);
@@ -222,10 +223,10 @@ class MqttClient::Session {
     }
     if (endpoint_.tls) {
       auto optional = [](const std::string& text) { return text.empty() ? nullptr : text.c_str(); };
-      int rc = mosquitto_tls_set(
-          mosq_, optional(endpoint_.tls_ca_cert_file),
-          endpoint_.tls_ca_cert_file.empty() ? "/etc/ssl/certs" : nullptr,
-          optional(endpoint_.tls_cert_file), optional(endpoint_.tls_key_file), nullptr);
+      int rc = mosquitto_tls_set(mosq_, optional(endpoint_.tls_ca_cert_file),
+                                 endpoint_.tls_ca_cert_file.empty() ? "/etc/ssl/certs" : nullptr,
+                                 optional(endpoint_.tls_cert_file),
+                                 optional(endpoint_.tls_key_file), nullptr);
       if (rc != MOSQ_ERR_SUCCESS) {
         return FailWith(OutcomeKind::kPermanent,
                         fmt::format("TLS settings refused: {}", mosquitto_strerror(rc)));
@@ -271,9 +272,9 @@ class MqttClient::Session {
       case MOSQ_ERR_MALFORMED_UTF8:
       case MOSQ_ERR_QOS_NOT_SUPPORTED:
       case MOSQ_ERR_OVERSIZE_PACKET:
-        Complete(request, Outcome::Permanent(Describe(
-                              fmt::format("publish to \"{}\" refused: {}", message.topic,
-                                          mosquitto_strerror(rc)))));
+        Complete(request,
+                 Outcome::Permanent(Describe(fmt::format("publish to \"{}\" refused: {}",
+                                                         message.topic, mosquitto_strerror(rc)))));
         return;
       default:
         break;
@@ -354,7 +355,8 @@ class MqttClient::Session {
   }
 
   void LoopFailed(int rc, int saved_errno) {
-    FailWith(OutcomeKind::kRetryable, fmt::format("connection lost: {}", ErrorText(rc, saved_errno)));
+    FailWith(OutcomeKind::kRetryable,
+             fmt::format("connection lost: {}", ErrorText(rc, saved_errno)));
   }
 
   void CheckDeadlines() {
@@ -473,9 +475,9 @@ void MqttClient::Enqueue(std::shared_ptr<Request> request) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || wake_fd_ < 0) {
-      Complete(request, Outcome::Retryable(fmt::format(
-                            "mqtt \"{}\": {}", name_,
-                            stopping_ ? "shutting down" : "cannot create an eventfd")));
+      Complete(request, Outcome::Retryable(
+                            fmt::format("mqtt \"{}\": {}", name_,
+                                        stopping_ ? "shutting down" : "cannot create an eventfd")));
       return;
     }
     queue_.push_back(std::move(request));
@@ -581,9 +583,9 @@ std::optional<MqttEndpoint> ParseMqttEndpoint(const boost::json::object& setting
       const auto* value = settings.if_contains(key);
       if (value && value->is_string() && !value->as_string().empty() &&
           access(value->as_string().c_str(), R_OK) != 0) {
-        errors.Add(reader.PathOf(key), fmt::format("cannot read \"{}\": {}",
-                                                   std::string_view(value->as_string()),
-                                                   std::strerror(errno)));
+        errors.Add(reader.PathOf(key),
+                   fmt::format("cannot read \"{}\": {}", std::string_view(value->as_string()),
+                               std::strerror(errno)));
       }
     }
   }

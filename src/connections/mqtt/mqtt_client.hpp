@@ -31,11 +31,11 @@ struct MqttEndpoint {
   int port = 1883;
   std::string username;  // empty: no login
   std::string password;
-  std::string client_id;  // empty: "webhook-gateway-" + random, unique per client
-  int keepalive = 60;     // seconds
+  std::string client_id;     // empty: "webhook-gateway-" + random, unique per client
+  int keepalive = 60;        // seconds
   int protocol_version = 4;  // MQTT_PROTOCOL_V31 (3), V311 (4) or V5 (5)
   bool tls = false;
-  bool tls_insecure = false;  // skip the host name check (the chain is still verified)
+  bool tls_insecure = false;     // skip the host name check (the chain is still verified)
   std::string tls_ca_cert_file;  // empty with tls: the system's CA directory
   std::string tls_cert_file;
   std::string tls_key_file;

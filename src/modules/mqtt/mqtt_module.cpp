@@ -135,8 +135,9 @@ std::optional<MqttModuleOptions> ParseMqttModuleOptions(const json::object& conf
     } else if (tasmota_type == "tele") {
       last = "telemetry";
     } else {
-      errors.Add(reader.PathOf("tasmota_type"),
-                 fmt::format("unknown Tasmota type \"{}\" (known: cmnd, stat, tele)", tasmota_type));
+      errors.Add(
+          reader.PathOf("tasmota_type"),
+          fmt::format("unknown Tasmota type \"{}\" (known: cmnd, stat, tele)", tasmota_type));
     }
     if (!IsTopicLevel(device_name)) {
       errors.Add(reader.PathOf("device_name"), "must be 1 to 255 of A-Z a-z 0-9 _ - .");
