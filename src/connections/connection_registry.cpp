@@ -42,6 +42,9 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
       if (endpoint) {
         registry->postgresql_.emplace(name, std::make_shared<PostgresqlClient>(name, *endpoint));
       }
+    } else if (connection.type == "mqtt") {
+      auto endpoint = ParseMqttEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) registry->mqtt_.emplace(name, std::make_shared<MqttClient>(name, *endpoint));
     }
     registry->configs_.emplace(name, connection);
   }
@@ -68,6 +71,7 @@ bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
     taken = postgresql_.emplace(name, client).second;
   }
   if (auto client = FindClient(previous.stomp_, name)) taken = stomp_.emplace(name, client).second;
+  if (auto client = FindClient(previous.mqtt_, name)) taken = mqtt_.emplace(name, client).second;
   if (!taken) return false;  // its settings were invalid: validate them again
   configs_.emplace(name, connection);
   ++kept_;
@@ -100,6 +104,8 @@ std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_vie
 
 std::shared_ptr<StompClient> ConnectionRegistry::Stomp(std::string_view name) const {
   return FindClient(stomp_, name);
+std::shared_ptr<MqttClient> ConnectionRegistry::Mqtt(std::string_view name) const {
+  return FindClient(mqtt_, name);
 }
 
 boost::json::object ConnectionRegistry::Health() const {
@@ -109,6 +115,7 @@ boost::json::object ConnectionRegistry::Health() const {
   for (const auto& [name, client] : s3_) out[name] = client->State();
   for (const auto& [name, client] : postgresql_) out[name] = client->State();
   for (const auto& [name, client] : stomp_) out[name] = client->State();
+  for (const auto& [name, client] : mqtt_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

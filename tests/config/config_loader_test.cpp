@@ -110,7 +110,7 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
       messages,
       ::testing::UnorderedElementsAre(
           HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-                    "activemq, http_webhook, log, postgres, postgresql, rabbitmq, redis_publish, "),
+                    "activemq, http_webhook, log, mqtt, postgres, postgresql, rabbitmq, "),
           HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
           HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
                     "\"parallel\", got \"sideways\""),

@@ -79,6 +79,77 @@ class RedisServer:
         return "redis://127.0.0.1:%d" % self.port
 
 
+class MosquittoServer:
+    """A private mosquitto 2.0 broker on a free port; can be stopped and started again on the
+    same port. `users` ({name: password}) turns anonymous access off. Nothing is persisted, so a
+    restart forgets retained messages."""
+
+    def __init__(self, users=None, certificate=None):
+        require("mosquitto")
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="wg-mosquitto-")
+        # Started as root, mosquitto drops to the `mosquitto` user before it reads the password
+        # and key files: they must be readable by others (test files only).
+        os.chmod(self.dir, 0o755)
+        self.log_path = os.path.join(self.dir, "mosquitto.log")
+        lines = ["listener %d 127.0.0.1" % self.port, "persistence false", "log_dest stderr",
+                 "log_type all"]
+        if certificate:  # a gateway.TestCertificate: TLS only on this listener
+            for name, source in (("certfile", certificate.ca_file),
+                                 ("keyfile", certificate.key_file)):
+                target = os.path.join(self.dir, name + ".pem")
+                shutil.copyfile(source, target)
+                os.chmod(target, 0o644)
+                lines.append("%s %s" % (name, target))
+        if users:
+            password_file = os.path.join(self.dir, "passwords")
+            open(password_file, "w").close()
+            for name, password in users.items():
+                subprocess.run([require("mosquitto_passwd"), "-b", password_file, name, password],
+                               check=True, capture_output=True, timeout=10)
+            os.chmod(password_file, 0o644)
+            lines += ["allow_anonymous false", "password_file " + password_file]
+        else:
+            lines.append("allow_anonymous true")  # 2.0 refuses anonymous clients once a listener is set
+        self.config_path = os.path.join(self.dir, "mosquitto.conf")
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.process = None
+        self._log = None
+        self.start()
+
+    def start(self):
+        self._log = open(self.log_path, "a")
+        self.process = subprocess.Popen(["mosquitto", "-c", self.config_path],
+                                        stdout=self._log, stderr=self._log)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("mosquitto exited at start:\n" + self.log())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start:\n" + self.log())
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class LatencyProxy:
     """A TCP proxy that holds back everything the server sends for `delay` seconds: on loopback,
     a server one long round trip away."""
