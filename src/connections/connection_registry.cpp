@@ -104,6 +104,8 @@ std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_vie
 
 std::shared_ptr<StompClient> ConnectionRegistry::Stomp(std::string_view name) const {
   return FindClient(stomp_, name);
+}
+
 std::shared_ptr<MqttClient> ConnectionRegistry::Mqtt(std::string_view name) const {
   return FindClient(mqtt_, name);
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 
 #include "config/json_reader.hpp"
 
@@ -150,6 +151,46 @@ std::optional<OutboundEndpoint> ParseOutboundEndpoint(
   }
   endpoint.target = std::move(*target);
   return endpoint;
+}
+
+bool IsHeaderToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsSafeHeaderValue(std::string_view value) {
+  if (value.size() > 8192) return false;
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0' || c == '\v' || c == '\f') return false;
+  }
+  return true;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseConfiguredHeaders(
+    const boost::json::object& headers, const std::string& path, ConfigErrors& errors) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& member : headers) {
+    std::string header_path = JoinPath(path, member.key());
+    if (!member.value().is_string()) {
+      errors.Add(header_path, "header value must be a string");
+      continue;
+    }
+    std::string name(member.key());
+    std::string value(member.value().get_string());
+    if (!IsHeaderToken(name)) {
+      errors.Add(header_path, "invalid header name");
+    } else if (!IsSafeHeaderValue(value)) {
+      errors.Add(header_path, "header value contains forbidden characters or is longer than 8192");
+    } else {
+      out.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  return out;
 }
 
 asio::awaitable<HttpExchange> ExchangeOnce(asio::any_io_executor executor,

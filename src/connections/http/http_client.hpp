@@ -17,13 +17,16 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "connections/http/url_policy.hpp"
 
@@ -72,6 +75,9 @@ class HttpStream {
   // Closes the socket without a TLS close_notify: nothing waits on a peer that may not answer.
   void Close();
 
+  // The connection itself, for a protocol on top of it (a WebSocket).
+  std::variant<Plain, Secure> Release() && { return std::move(stream_); }
+
  private:
   std::variant<Plain, Secure> stream_;
 };
@@ -87,6 +93,16 @@ struct HttpConnection {
 boost::asio::awaitable<HttpConnection> OpenHttpStream(
     boost::asio::any_io_executor executor, HttpTarget target, bool host_allowed_explicitly,
     std::chrono::milliseconds timeout, std::shared_ptr<boost::asio::ssl::context> tls);
+
+// A header name (an RFC 9110 token), and a value we are willing to send (at most 8192 bytes,
+// no CR, LF, NUL, VT or FF).
+bool IsHeaderToken(std::string_view name);
+bool IsSafeHeaderValue(std::string_view value);
+
+// A module-config's `headers` object: extra request headers {name: value}, each bad one reported
+// at its path.
+std::vector<std::pair<std::string, std::string>> ParseConfiguredHeaders(
+    const boost::json::object& headers, const std::string& path, ConfigErrors& errors);
 
 struct HttpExchange {
   unsigned status = 0;  // 0 when there is no answer

@@ -37,24 +37,6 @@ constexpr std::array<std::string_view, 5> kCredentialHeaders = {
     "authorization", "cookie", "x-api-key", "x-auth-token", "x-access-token"};
 
 
-bool IsToken(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) ||
-              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool IsSafeValue(std::string_view value) {
-  if (value.size() > 8192) return false;
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0' || c == '\v' || c == '\f') return false;
-  }
-  return true;
-}
-
 struct Options {
   HttpTarget target;
   http::verb method = http::verb::post;
@@ -157,7 +139,7 @@ class HttpWebhookModule final : public Module {
     for (auto hop : kHopByHop) {
       if (name == hop) return false;
     }
-    if (!IsToken(name) || !IsSafeValue(value)) return false;
+    if (!IsHeaderToken(name) || !IsSafeHeaderValue(value)) return false;
     if (options_.allowed_headers) return options_.allowed_headers->contains(name);
     for (auto credential : kCredentialHeaders) {
       if (name == credential) return false;
@@ -201,18 +183,7 @@ std::unique_ptr<Module> CreateHttpWebhookModule(const ModuleSettings& settings,
   else errors.Add(reader.PathOf("method"), fmt::format("must be POST, PUT or PATCH, got \"{}\"", method));
 
   if (const auto* headers = reader.Object("headers")) {
-    for (const auto& member : *headers) {
-      std::string header_path = JoinPath(reader.PathOf("headers"), member.key());
-      if (!member.value().is_string()) {
-        errors.Add(header_path, "header value must be a string");
-        continue;
-      }
-      std::string name(member.key());
-      std::string value(member.value().get_string());
-      if (!IsToken(name)) errors.Add(header_path, "invalid header name");
-      else if (!IsSafeValue(value)) errors.Add(header_path, "header value contains forbidden characters or is longer than 8192");
-      else options.headers.emplace_back(name, value);
-    }
+    options.headers = ParseConfiguredHeaders(*headers, reader.PathOf("headers"), errors);
   }
   options.forward_headers = reader.Bool("forward_headers", false);
   if (auto allowed = reader.StringList("allowed_headers")) {
