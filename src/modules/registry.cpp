@@ -12,6 +12,7 @@
 #include "modules/redis/redis_rq_module.hpp"
 #include "modules/s3/s3_module.hpp"
 #include "modules/save_to_disk/save_to_disk_module.hpp"
+#include "modules/websocket/websocket_module.hpp"
 
 namespace wg {
 namespace {
@@ -28,10 +29,11 @@ constexpr std::array kModules = {
     ModuleEntry{"redis_rq", &CreateRedisRqModule, "redis-rq,redis"},
     ModuleEntry{"s3", &CreateS3Module, "s3"},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
+    ModuleEntry{"websocket", &CreateWebsocketModule},
 };
 
-constexpr std::array<std::string_view, 7> kPlanned = {
-    "kafka", "clickhouse", "websocket", "zeromq", "aws_sqs", "gcp_pubsub", "mysql"};
+constexpr std::array<std::string_view, 6> kPlanned = {"kafka",   "clickhouse", "zeromq",
+                                                      "aws_sqs", "gcp_pubsub", "mysql"};
 
 }  // namespace
 

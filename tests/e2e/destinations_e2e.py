@@ -1,0 +1,92 @@
+"""One webhook, one parallel chain to the message destinations of issue 8 that this build has,
+each read back where it landed: ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a
+private mosquitto), WebSocket (a python3-websockets server), plus RabbitMQ (AMQP) and
+save_to_disk. The helpers come from the per-destination tests, imported as modules so that
+their tests do not run here again.
+"""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+import uuid
+
+import mqtt_e2e
+import rabbitmq_e2e
+import websocket_e2e
+from gateway import Gateway, wait_until
+from services import MosquittoServer, services_env
+
+ENV = services_env()
+AUTH = {"Authorization": "Bearer every-destination"}
+
+
+class EveryDestinationTest(unittest.TestCase):
+    def setUp(self):
+        self.queue = "wg_all_amqp_" + uuid.uuid4().hex[:10]
+        self.stomp_queue = "wg_all_stomp_" + uuid.uuid4().hex[:10]
+        self.broker = rabbitmq_e2e.Broker()
+        self.mosquitto = MosquittoServer()
+        self.subscriber = mqtt_e2e.Subscriber(self.mosquitto.port, topic="all/#")
+        self.websocket = websocket_e2e.Server()
+        self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
+        self.gateway = None
+
+    def tearDown(self):
+        if self.gateway:
+            self.gateway.stop()
+        self.subscriber.close()
+        self.mosquitto.stop()
+        self.websocket.stop()
+        for queue in (self.queue, self.stomp_queue):
+            self.broker.delete(queue)
+        self.broker.close()
+        shutil.rmtree(self.disk, ignore_errors=True)
+
+    def test_a_parallel_chain_delivers_to_every_destination(self):
+        host = ENV.get("WG_HOST", "127.0.0.1")
+        connections = {
+            "amqp": {"type": "rabbitmq", "host": host, "port": int(ENV["WG_RABBITMQ_PORT"]),
+                     "user": "guest", "pass": "guest"},
+            "stomp": {"type": "activemq", "host": host, "port": int(ENV["WG_STOMP_PORT"]),
+                      "user": "guest", "password": "guest"},
+            "mosquitto": {"type": "mqtt", "host": "127.0.0.1", "port": self.mosquitto.port},
+        }
+        chain = [
+            {"module": "rabbitmq", "connection": "amqp",
+             "module-config": {"queue_name": self.queue}},
+            {"module": "activemq", "connection": "stomp",
+             "module-config": {"destination": self.stomp_queue}},
+            {"module": "mqtt", "connection": "mosquitto",
+             "module-config": {"topic": "all/orders", "qos": 1}},
+            {"module": "websocket",
+             "module-config": {"url": "ws://127.0.0.1:%d/in" % self.websocket.port,
+                               "allowed_hosts": ["127.0.0.1"]}},
+            {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
+        ]
+        self.gateway = Gateway({"orders": {"authorization": AUTH["Authorization"], "chain": chain,
+                                           "chain-config": {"execution": "parallel"},
+                                           "acknowledge": "delivered"}},
+                               connections=connections)
+        payload = {"order": 42, "items": ["a", "b"]}
+        status, _, answer = self.gateway.post("orders", payload, AUTH)
+        self.assertEqual(status, 200, answer)  # delivered: every item has finished
+
+        amqp = self.broker.drain(self.queue, 1)
+        self.assertEqual([json.loads(body) for _, body in amqp], [payload])
+        stomp = self.broker.drain(self.stomp_queue, 1)
+        self.assertEqual([json.loads(body) for _, body in stomp], [payload])
+        mqtt = self.subscriber.received(1)
+        self.assertEqual([(topic, json.loads(body)) for topic, body, _, _ in mqtt],
+                         [("all/orders", payload)])
+        self.assertEqual([json.loads(message)["payload"]
+                          for _, _, message in self.websocket.received], [payload])
+        files = os.listdir(self.disk)
+        self.assertEqual(len(files), 1)
+        with open(os.path.join(self.disk, files[0])) as f:
+            self.assertEqual(json.load(f), payload)
+        self.assertTrue(wait_until(lambda: "chain delivered" in self.gateway.stderr()))
+
+
+if __name__ == "__main__":
+    unittest.main()
