@@ -18,6 +18,8 @@
 #include <random>
 #include <vector>
 
+#include "connections/thread_handoff.hpp"
+
 namespace wg {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -79,17 +81,9 @@ OutcomeKind ClassifyMqttPublishReason(int reason_code) {
 struct MqttClient::Request {
   MqttMessage message;
   // Resumes the awaiting coroutine on its own executor; called once, from the client's thread.
-  std::function<void(Outcome)> complete;
+  OutcomeCallback complete;
 };
 
-namespace {
-void Complete(const std::shared_ptr<MqttClient::Request>& request, Outcome outcome) {
-  if (!request->complete) return;
-  auto complete = std::move(request->complete);
-  request->complete = nullptr;
-  complete(std::move(outcome));
-}
-}  // namespace
 
 // The thread's side: the mosquitto handle and what is in flight on it. Only the client's thread
 // touches it. libmosquitto calls back from inside mosquitto_loop_*, where the handle must not be
@@ -107,11 +101,11 @@ class MqttClient::Session {
         // A refused login stays permanent until the backoff allows the next attempt.
         Outcome down{last_kind_,
                      Describe(fmt::format("connection is down ({}); reconnecting", last_error_))};
-        for (auto& request : batch) Complete(request, down);
+        for (auto& request : batch) CompleteOnce(request->complete, down);
         return;
       }
       if (auto failure = Connect()) {
-        for (auto& request : batch) Complete(request, *failure);
+        for (auto& request : batch) CompleteOnce(request->complete, *failure);
         return;
       }
     }
@@ -272,7 +266,7 @@ class MqttClient::Session {
       case MOSQ_ERR_MALFORMED_UTF8:
       case MOSQ_ERR_QOS_NOT_SUPPORTED:
       case MOSQ_ERR_OVERSIZE_PACKET:
-        Complete(request,
+        CompleteOnce(request->complete,
                  Outcome::Permanent(Describe(fmt::format("publish to \"{}\" refused: {}",
                                                          message.topic, mosquitto_strerror(rc)))));
         return;
@@ -280,7 +274,7 @@ class MqttClient::Session {
         break;
     }
     std::string error = fmt::format("publish failed: {}", ErrorText(rc, saved_errno));
-    Complete(request, Outcome::Retryable(Describe(error)));
+    CompleteOnce(request->complete, Outcome::Retryable(Describe(error)));
     if (mosq_) Fail(error);
   }
 
@@ -311,10 +305,10 @@ class MqttClient::Session {
     }
     if (!request) return;
     if (reason_code < 0x80) {  // 0x10 "no matching subscribers" is a success too
-      Complete(request, Outcome::Delivered());
+      CompleteOnce(request->complete, Outcome::Delivered());
       return;
     }
-    Complete(request, Outcome{ClassifyMqttPublishReason(reason_code),
+    CompleteOnce(request->complete, Outcome{ClassifyMqttPublishReason(reason_code),
                               session.Describe(fmt::format(
                                   "the broker refused the message on \"{}\": {}",
                                   request->message.topic, mosquitto_reason_string(reason_code)))});
@@ -346,7 +340,7 @@ class MqttClient::Session {
       waiting_.clear();
       for (auto& request : waiting) {
         if (!mosq_) {
-          Complete(request, Outcome::Retryable(Describe(last_error_)));
+          CompleteOnce(request->complete, Outcome::Retryable(Describe(last_error_)));
         } else {
           PublishNow(request);
         }
@@ -389,10 +383,10 @@ class MqttClient::Session {
   void FailAll(const Outcome& outcome) {
     auto in_flight = std::move(in_flight_);
     in_flight_.clear();
-    for (auto& [mid, item] : in_flight) Complete(item.request, outcome);
+    for (auto& [mid, item] : in_flight) CompleteOnce(item.request->complete, outcome);
     auto waiting = std::move(waiting_);
     waiting_.clear();
-    for (auto& request : waiting) Complete(request, outcome);
+    for (auto& request : waiting) CompleteOnce(request->complete, outcome);
   }
 
   // Drops the connection and waits out the backoff before the next attempt.
@@ -453,20 +447,10 @@ MqttClient::~MqttClient() {
 asio::awaitable<Outcome> MqttClient::Publish(MqttMessage message) {
   auto request = std::make_shared<Request>();
   request->message = std::move(message);
-  asio::any_io_executor executor = co_await asio::this_coro::executor;
-  // The request is queued only once the completion handler is stored, so the thread can never
-  // complete it before the coroutine is ready to resume.
-  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(Outcome)>(
-      [this, request, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        request->complete = [shared, executor](Outcome outcome) {
-          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
-            std::move (*shared)(std::move(outcome));
-          });
-        };
-        Enqueue(request);
-      },
-      asio::use_awaitable);
+  auto waiting = AwaitFromThread([this, request](OutcomeCallback complete) {
+    request->complete = std::move(complete);
+    Enqueue(request);
+  });
   Outcome outcome = co_await std::move(waiting);
   co_return outcome;
 }
@@ -475,7 +459,7 @@ void MqttClient::Enqueue(std::shared_ptr<Request> request) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || wake_fd_ < 0) {
-      Complete(request, Outcome::Retryable(
+      CompleteOnce(request->complete, Outcome::Retryable(
                             fmt::format("mqtt \"{}\": {}", name_,
                                         stopping_ ? "shutting down" : "cannot create an eventfd")));
       return;
@@ -510,7 +494,7 @@ void MqttClient::Run() {
   session.Stop("shutting down");
   std::lock_guard lock(mutex_);
   for (auto& request : queue_) {
-    Complete(request, Outcome::Retryable(fmt::format("mqtt \"{}\": shutting down", name_)));
+    CompleteOnce(request->complete, Outcome::Retryable(fmt::format("mqtt \"{}\": shutting down", name_)));
   }
   queue_.clear();
 }

@@ -12,6 +12,8 @@
 #include <functional>
 #include <set>
 
+#include "connections/thread_handoff.hpp"
+
 namespace wg {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -57,18 +59,9 @@ OutcomeKind ClassifyAmqpReplyCode(int reply_code) {
 struct RabbitmqClient::Request {
   RabbitmqMessage message;
   // Resumes the awaiting coroutine on its own executor; called once, from the client's thread.
-  std::function<void(Outcome)> complete;
+  OutcomeCallback complete;
 };
 
-namespace {
-// Hands the outcome to the awaiting coroutine on its own executor.
-void Complete(const std::shared_ptr<RabbitmqClient::Request>& request, Outcome outcome) {
-  if (!request->complete) return;
-  auto complete = std::move(request->complete);
-  request->complete = nullptr;
-  complete(std::move(outcome));
-}
-}  // namespace
 
 // The thread's side: the AMQP connection and its one publishing channel. Only the client's
 // thread touches it.
@@ -85,18 +78,18 @@ class RabbitmqClient::Session {
     std::vector<std::shared_ptr<Request>> ready;
     for (auto& request : batch) {
       if (!connection_) {
-        Complete(request, Outcome::Retryable(Describe(last_error_)));
+        CompleteOnce(request->complete, Outcome::Retryable(Describe(last_error_)));
         continue;
       }
       if (auto failure = Prepare(request->message)) {
-        Complete(request, std::move(*failure));
+        CompleteOnce(request->complete, std::move(*failure));
         if (connection_ && !channel_open_) OpenChannel();  // a refused declaration closes it
         continue;
       }
       ready.push_back(request);
     }
     if (ready.empty() || !connection_ || !channel_open_) {
-      for (auto& request : ready) Complete(request, Outcome::Retryable(Describe(last_error_)));
+      for (auto& request : ready) CompleteOnce(request->complete, Outcome::Retryable(Describe(last_error_)));
       return;
     }
 
@@ -108,7 +101,7 @@ class RabbitmqClient::Session {
       if (status != AMQP_STATUS_OK) {
         std::string error = fmt::format("publish failed: {}", amqp_error_string2(status));
         for (size_t j = i; j < ready.size(); ++j)
-          Complete(ready[j], Outcome::Retryable(Describe(error)));
+          CompleteOnce(ready[j]->complete, Outcome::Retryable(Describe(error)));
         FailInFlight(in_flight, Outcome::Retryable(Describe(error)));
         Fail(error);
         return;
@@ -172,16 +165,16 @@ class RabbitmqClient::Session {
         // A refused login stays permanent until the backoff allows the next attempt.
         Outcome down{last_kind_,
                      Describe(fmt::format("connection is down ({}); reconnecting", last_error_))};
-        for (auto& request : batch) Complete(request, down);
+        for (auto& request : batch) CompleteOnce(request->complete, down);
         return false;
       }
       if (auto failure = Connect()) {
-        for (auto& request : batch) Complete(request, *failure);
+        for (auto& request : batch) CompleteOnce(request->complete, *failure);
         return false;
       }
     }
     if (!channel_open_ && !OpenChannel()) {
-      for (auto& request : batch) Complete(request, Outcome::Retryable(Describe(last_error_)));
+      for (auto& request : batch) CompleteOnce(request->complete, Outcome::Retryable(Describe(last_error_)));
       return false;
     }
     return true;
@@ -298,12 +291,12 @@ class RabbitmqClient::Session {
         item.done = true;
         --unresolved;
         if (!acked) {
-          Complete(item.request, Outcome::Retryable(Describe("the broker refused the message "
+          CompleteOnce(item.request->complete, Outcome::Retryable(Describe("the broker refused the message "
                                                              "(basic.nack)")));
         } else if (!item.returned.empty()) {
-          Complete(item.request, Outcome::Permanent(Describe(item.returned)));
+          CompleteOnce(item.request->complete, Outcome::Permanent(Describe(item.returned)));
         } else {
-          Complete(item.request, Outcome::Delivered());
+          CompleteOnce(item.request->complete, Outcome::Delivered());
         }
       }
     };
@@ -458,7 +451,7 @@ class RabbitmqClient::Session {
     for (auto& item : in_flight) {
       if (item.done) continue;
       item.done = true;
-      Complete(item.request, outcome);
+      CompleteOnce(item.request->complete, outcome);
     }
   }
 
@@ -509,20 +502,10 @@ RabbitmqClient::~RabbitmqClient() {
 asio::awaitable<Outcome> RabbitmqClient::Publish(RabbitmqMessage message) {
   auto request = std::make_shared<Request>();
   request->message = std::move(message);
-  asio::any_io_executor executor = co_await asio::this_coro::executor;
-  // The request is queued only once the completion handler is stored, so the thread can never
-  // complete it before the coroutine is ready to resume.
-  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(Outcome)>(
-      [this, request, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        request->complete = [shared, executor](Outcome outcome) {
-          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
-            std::move (*shared)(std::move(outcome));
-          });
-        };
-        Enqueue(request);
-      },
-      asio::use_awaitable);
+  auto waiting = AwaitFromThread([this, request](OutcomeCallback complete) {
+    request->complete = std::move(complete);
+    Enqueue(request);
+  });
   Outcome outcome = co_await std::move(waiting);
   co_return outcome;
 }
@@ -531,7 +514,7 @@ void RabbitmqClient::Enqueue(std::shared_ptr<Request> request) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
-      Complete(request, Outcome::Retryable(fmt::format("rabbitmq \"{}\": shutting down", name_)));
+      CompleteOnce(request->complete, Outcome::Retryable(fmt::format("rabbitmq \"{}\": shutting down", name_)));
       return;
     }
     queue_.push_back(std::move(request));
@@ -560,7 +543,7 @@ void RabbitmqClient::Run() {
   }
   std::lock_guard lock(mutex_);
   for (auto& request : queue_) {
-    Complete(request, Outcome::Retryable(fmt::format("rabbitmq \"{}\": shutting down", name_)));
+    CompleteOnce(request->complete, Outcome::Retryable(fmt::format("rabbitmq \"{}\": shutting down", name_)));
   }
   queue_.clear();
 }

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "connections/stomp/stomp_frame.hpp"
+#include "connections/thread_handoff.hpp"
 
 namespace wg {
 namespace asio = boost::asio;
@@ -26,16 +27,9 @@ constexpr std::chrono::milliseconds kWatchdogPeriod = 250ms;
 
 struct Pending {
   StompMessage message;
-  std::function<void(Outcome)> complete;  // resumes the sender on its own executor, once
+  OutcomeCallback complete;  // resumes the sender on its own executor, once
   Clock::time_point deadline;
 };
-
-void Complete(const std::shared_ptr<Pending>& pending, Outcome outcome) {
-  if (!pending->complete) return;
-  auto complete = std::move(pending->complete);
-  pending->complete = nullptr;
-  complete(std::move(outcome));
-}
 
 // One TCP connection to the broker, shared by the writer and the reader coroutines.
 struct Connection {
@@ -96,11 +90,11 @@ class StompClient::Session {
   void Enqueue(std::shared_ptr<Pending> pending) {
     asio::post(io_, [this, pending = std::move(pending)]() mutable {
       if (stopping_) {
-        Complete(pending, Outcome::Retryable(Describe("shutting down")));
+        CompleteOnce(pending->complete, Outcome::Retryable(Describe("shutting down")));
         return;
       }
       if (Clock::now() < down_until_) {  // backing off: the chain retries later
-        Complete(pending, Failure(last_error_));
+        CompleteOnce(pending->complete, Failure(last_error_));
         return;
       }
       queue_.push_back(std::move(pending));
@@ -142,7 +136,7 @@ class StompClient::Session {
   void FailQueued(std::string_view why) {
     auto queued = std::move(queue_);
     queue_.clear();
-    for (auto& pending : queued) Complete(pending, Failure(why));
+    for (auto& pending : queued) CompleteOnce(pending->complete, Failure(why));
   }
 
   // Closes `connection`; its sends without a receipt fail as retryable (they may or may not
@@ -154,7 +148,7 @@ class StompClient::Session {
     connection->stream.socket().close(ignored);
     auto in_flight = std::move(in_flight_);
     in_flight_.clear();
-    for (auto& [id, pending] : in_flight) Complete(pending, Outcome::Retryable(Describe(why)));
+    for (auto& [id, pending] : in_flight) CompleteOnce(pending->complete, Outcome::Retryable(Describe(why)));
     if (current_ == connection) current_.reset();
     if (!stopping_) {
       last_error_ = why;
@@ -309,7 +303,7 @@ class StompClient::Session {
       if (found == in_flight_.end()) return;
       auto pending = std::move(found->second);
       in_flight_.erase(found);
-      Complete(pending, Outcome::Delivered());
+      CompleteOnce(pending->complete, Outcome::Delivered());
       return;
     }
     if (frame.command == "ERROR") {
@@ -321,7 +315,7 @@ class StompClient::Session {
       if (refused != in_flight_.end()) {
         auto pending = std::move(refused->second);
         in_flight_.erase(refused);
-        Complete(pending, Outcome::Permanent(Describe(why)));
+        CompleteOnce(pending->complete, Outcome::Permanent(Describe(why)));
       }
       Drop(connection, why);  // a broker closes the connection after an ERROR
     }
@@ -380,20 +374,10 @@ asio::awaitable<Outcome> StompClient::Send(StompMessage message) {
   });
   auto pending = std::make_shared<Pending>();
   pending->message = std::move(message);
-  asio::any_io_executor executor = co_await asio::this_coro::executor;
-  // Queued only once the completion handler is stored, so the client's thread cannot complete
-  // the send before this coroutine is ready to resume.
-  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(Outcome)>(
-      [this, pending, executor](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        pending->complete = [shared, executor](Outcome outcome) {
-          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
-            std::move (*shared)(std::move(outcome));
-          });
-        };
-        session_->Enqueue(pending);
-      },
-      asio::use_awaitable);
+  auto waiting = AwaitFromThread([this, pending](OutcomeCallback complete) {
+    pending->complete = std::move(complete);
+    session_->Enqueue(pending);
+  });
   Outcome outcome = co_await std::move(waiting);
   co_return outcome;
 }
