@@ -64,7 +64,8 @@ TEST(KafkaModuleConfigTest, DefaultsAndKeys) {
   EXPECT_EQ(options.partition, -1);
   EXPECT_FALSE(options.forward_headers);
 
-  options = Options(R"({"topic": "t", "key": "static", "partition": "2", "forward_headers": true})");
+  options =
+      Options(R"({"topic": "t", "key": "static", "partition": "2", "forward_headers": true})");
   EXPECT_EQ(options.key, "static");
   EXPECT_EQ(options.partition, 2);
   EXPECT_TRUE(options.forward_headers);
@@ -197,10 +198,10 @@ TEST(KafkaErrorTest, Classification) {
                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR__FATAL}) {
     EXPECT_EQ(ClassifyKafkaError(code), OutcomeKind::kRetryable) << rd_kafka_err2name(code);
   }
-  for (auto code : {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
-                    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
-                    RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                    RD_KAFKA_RESP_ERR__AUTHENTICATION}) {
+  for (auto code :
+       {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
+        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR__AUTHENTICATION}) {
     EXPECT_EQ(ClassifyKafkaError(code), OutcomeKind::kPermanent) << rd_kafka_err2name(code);
   }
 }
@@ -225,8 +226,8 @@ TEST(KafkaModuleTest, FactoryNeedsAKafkaConnection) {
   ConfigErrors errors;
   std::map<std::string, ConnectionConfig, std::less<>> connections = {
       {"cache", ConnectionConfig{"cache", "redis-rq", boost::json::object{{"host", "h"}}}},
-      {"events", ConnectionConfig{"events", "kafka",
-                                  boost::json::object{{"bootstrap_servers", "h:9092"}}}}};
+      {"events",
+       ConnectionConfig{"events", "kafka", boost::json::object{{"bootstrap_servers", "h:9092"}}}}};
   auto registry = ConnectionRegistry::Build(connections, errors);
   ASSERT_TRUE(errors.empty());
   ModuleContext context;

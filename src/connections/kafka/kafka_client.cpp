@@ -63,7 +63,8 @@ std::string CheckBootstrapServers(std::string_view servers) {
 }
 
 void DeliveryReport(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-  std::unique_ptr<KafkaClient::Request> request(static_cast<KafkaClient::Request*>(message->_private));
+  std::unique_ptr<KafkaClient::Request> request(
+      static_cast<KafkaClient::Request*>(message->_private));
   static_cast<KafkaClient*>(opaque)->OnDeliveryReport(std::move(request), message->err);
 }
 
@@ -87,8 +88,10 @@ std::optional<KafkaEndpoint> ParseKafkaEndpoint(const boost::json::object& setti
   endpoint.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
   // Our key -> librdkafka's property.
   constexpr std::pair<std::string_view, std::string_view> kOptional[] = {
-      {"security_protocol", "security.protocol"}, {"sasl_mechanism", "sasl.mechanism"},
-      {"sasl_username", "sasl.username"},         {"sasl_password", "sasl.password"},
+      {"security_protocol", "security.protocol"},
+      {"sasl_mechanism", "sasl.mechanism"},
+      {"sasl_username", "sasl.username"},
+      {"sasl_password", "sasl.password"},
       {"ssl_ca_location", "ssl.ca.location"}};
   std::vector<std::pair<std::string, std::string>> optional;
   for (const auto& [key, property] : kOptional) {
@@ -295,9 +298,9 @@ void KafkaClient::OnDeliveryReport(std::unique_ptr<Request> request, int error_c
     if (error_code == RD_KAFKA_RESP_ERR_NO_ERROR) {
       state_ = "connected";
     } else {
-      std::string text = fmt::format(
-          "delivery to topic \"{}\" failed: {}", request->topic,
-          rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(error_code)));
+      std::string text =
+          fmt::format("delivery to topic \"{}\" failed: {}", request->topic,
+                      rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(error_code)));
       // A timeout says little by itself; the broker's last error says why.
       if (error_code == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT && !last_error_.empty()) {
         text += fmt::format(" (last error: {})", last_error_);
@@ -310,11 +313,12 @@ void KafkaClient::OnDeliveryReport(std::unique_ptr<Request> request, int error_c
 
 void KafkaClient::OnError(int error_code, const char* reason) {
   std::lock_guard lock(mutex_);
-  last_error_ = reason != nullptr ? reason : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(error_code));
+  last_error_ =
+      reason != nullptr ? reason : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(error_code));
   if (error_code == RD_KAFKA_RESP_ERR__FATAL) fatal_ = true;
-  if (error_code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || error_code == RD_KAFKA_RESP_ERR__TRANSPORT ||
-      error_code == RD_KAFKA_RESP_ERR__RESOLVE || error_code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-      error_code == RD_KAFKA_RESP_ERR__FATAL) {
+  if (error_code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+      error_code == RD_KAFKA_RESP_ERR__TRANSPORT || error_code == RD_KAFKA_RESP_ERR__RESOLVE ||
+      error_code == RD_KAFKA_RESP_ERR__AUTHENTICATION || error_code == RD_KAFKA_RESP_ERR__FATAL) {
     state_ = "down: " + last_error_;
   }
 }

@@ -117,8 +117,7 @@ bool KafkaMessageKey(const KafkaModuleOptions& options, const Delivery& delivery
   boost::system::error_code code;
   const json::value* found = delivery.payload.find_pointer(*options.key_pointer, code);
   if (found == nullptr || found->is_null()) {
-    error = fmt::format("key_pointer \"{}\": the payload has no value there",
-                        *options.key_pointer);
+    error = fmt::format("key_pointer \"{}\": the payload has no value there", *options.key_pointer);
     return false;
   }
   key = found->is_string() ? std::string(found->get_string()) : json::serialize(*found);

@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& [name, partitions] : topics) {
-    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster, name.c_str(), partitions,
-                                                         brokers < 3 ? brokers : 3);
+    rd_kafka_resp_err_t err =
+        rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, brokers < 3 ? brokers : 3);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::cerr << "kafka_mock: topic " << name << ": " << rd_kafka_err2str(err) << "\n";
     }
