@@ -113,6 +113,12 @@ class KafkaTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: self.gateway.stderr().count("chain delivered") == 5))
         self.assertEqual(self.health(), "connected")
 
+    def test_legacy_top_level_topic(self):
+        self.start({"legacy": {"module": "kafka", "connection": "events", "topic": "plain"}})
+        self.assertEqual(self.gateway.post("legacy", {"legacy": True})[0], 200)
+        self.assertEqual([v for _, v, _, _ in read_topic(self.cluster, "plain", 1)],
+                         [b'{"legacy":true}'], self.gateway.stderr())
+
     def test_acknowledge_delivered_answers_after_the_delivery_report(self):
         self.start({"sync": {"acknowledge": "delivered", "chain": [self.item(topic="sync")]}})
         status, _, body = self.gateway.post("sync", {"n": 1})
