@@ -45,6 +45,9 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     } else if (connection.type == "mqtt") {
       auto endpoint = ParseMqttEndpoint(connection.settings, JoinPath("", name), errors);
       if (endpoint) registry->mqtt_.emplace(name, std::make_shared<MqttClient>(name, *endpoint));
+    } else if (connection.type == "kafka") {
+      auto endpoint = ParseKafkaEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) registry->kafka_.emplace(name, std::make_shared<KafkaClient>(name, *endpoint));
     }
     registry->configs_.emplace(name, connection);
   }
@@ -72,6 +75,7 @@ bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
   }
   if (auto client = FindClient(previous.stomp_, name)) taken = stomp_.emplace(name, client).second;
   if (auto client = FindClient(previous.mqtt_, name)) taken = mqtt_.emplace(name, client).second;
+  if (auto client = FindClient(previous.kafka_, name)) taken = kafka_.emplace(name, client).second;
   if (!taken) return false;  // its settings were invalid: validate them again
   configs_.emplace(name, connection);
   ++kept_;
@@ -110,6 +114,10 @@ std::shared_ptr<MqttClient> ConnectionRegistry::Mqtt(std::string_view name) cons
   return FindClient(mqtt_, name);
 }
 
+std::shared_ptr<KafkaClient> ConnectionRegistry::Kafka(std::string_view name) const {
+  return FindClient(kafka_, name);
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
@@ -118,6 +126,7 @@ boost::json::object ConnectionRegistry::Health() const {
   for (const auto& [name, client] : postgresql_) out[name] = client->State();
   for (const auto& [name, client] : stomp_) out[name] = client->State();
   for (const auto& [name, client] : mqtt_) out[name] = client->State();
+  for (const auto& [name, client] : kafka_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;

@@ -4,6 +4,7 @@
 
 #include "modules/activemq/activemq_module.hpp"
 #include "modules/http_webhook/http_webhook_module.hpp"
+#include "modules/kafka/kafka_module.hpp"
 #include "modules/log/log_module.hpp"
 #include "modules/mqtt/mqtt_module.hpp"
 #include "modules/postgresql/postgresql_module.hpp"
@@ -20,6 +21,7 @@ namespace {
 constexpr std::array kModules = {
     ModuleEntry{"activemq", &CreateActivemqModule, "activemq"},
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
+    ModuleEntry{"kafka", &CreateKafkaModule, "kafka"},
     ModuleEntry{"log", &CreateLogModule},
     ModuleEntry{"mqtt", &CreateMqttModule, "mqtt"},
     ModuleEntry{"postgres", &CreatePostgresqlModule, "postgresql,postgres"},
@@ -32,8 +34,8 @@ constexpr std::array kModules = {
     ModuleEntry{"websocket", &CreateWebsocketModule},
 };
 
-constexpr std::array<std::string_view, 6> kPlanned = {"kafka",   "clickhouse", "zeromq",
-                                                      "aws_sqs", "gcp_pubsub", "mysql"};
+constexpr std::array<std::string_view, 5> kPlanned = {"clickhouse", "zeromq", "aws_sqs",
+                                                      "gcp_pubsub", "mysql"};
 
 }  // namespace
 

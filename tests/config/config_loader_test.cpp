@@ -110,7 +110,7 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
       messages,
       ::testing::UnorderedElementsAre(
           HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-                    "activemq, http_webhook, log, mqtt, postgres, postgresql, rabbitmq, "),
+                    "activemq, http_webhook, kafka, log, mqtt, postgres, postgresql, rabbitmq, "),
           HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
           HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
                     "\"parallel\", got \"sideways\""),
@@ -156,15 +156,16 @@ TEST_F(ConfigLoaderTest, TypeErrorsAreReported) {
 TEST_F(ConfigLoaderTest, MissingModuleAndNotYetSupportedFeatures) {
   auto result = Load(R"({
     "a": {"data_type": "json"},
-    "b": {"module": "kafka"},
+    "b": {"module": "clickhouse"},
     "c": {"module": "log", "recaptcha": {"secret_key": ""}}
   })");
   auto messages = Messages(result);
-  EXPECT_THAT(messages, ::testing::UnorderedElementsAre(
-      HasSubstr("/a: needs \"module\" or \"chain\""),
-      HasSubstr("/b/module: module \"kafka\" is not available in this build yet"),
-      HasSubstr("/c/recaptcha/secret_key: reCAPTCHA secret key not configured (empty "
-                "secret_key)")));
+  EXPECT_THAT(messages,
+              ::testing::UnorderedElementsAre(
+                  HasSubstr("/a: needs \"module\" or \"chain\""),
+                  HasSubstr("/b/module: module \"clickhouse\" is not available in this build yet"),
+                  HasSubstr("/c/recaptcha/secret_key: reCAPTCHA secret key not configured (empty "
+                            "secret_key)")));
 }
 
 TEST_F(ConfigLoaderTest, SyntaxErrorsGiveLineAndColumn) {

@@ -150,6 +150,55 @@ class MosquittoServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class KafkaMockCluster:
+    """librdkafka's mock cluster (tests/e2e/kafka_mock), a process of its own on a random
+    loopback port. It is a stand-in: Debian 12 packages no Kafka broker and none can be installed
+    here, but it speaks the real Kafka wire protocol, idempotent producers included, and keeps
+    the messages in memory. `down()` makes every broker drop its connections and refuse new ones;
+    `up()` lets them accept again (same port)."""
+
+    def __init__(self, topics, brokers=1):
+        binary = os.environ.get("WG_KAFKA_MOCK") or os.path.join(
+            os.path.dirname(os.path.abspath(os.environ.get("WG_BINARY",
+                                                           "build/asan/webhook-gateway"))),
+            "tests", "kafka_mock")
+        if not os.path.exists(binary):
+            raise RuntimeError("%s is missing: build the tests (cmake --build --preset asan)"
+                               % binary)
+        args = [binary, "--brokers", str(brokers)]
+        for name, partitions in topics.items():
+            args += ["--topic", "%s:%d" % (name, partitions)]
+        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True,
+                                        env={**os.environ, "ASAN_OPTIONS": "detect_leaks=0"})
+        self.bootstrap_servers = self.process.stdout.readline().strip()
+        if not self.bootstrap_servers:
+            raise RuntimeError("kafka_mock did not print its bootstrap servers")
+
+    def _command(self, command):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().strip()
+        if answer != "ok":
+            raise RuntimeError("kafka_mock %s: %s" % (command, answer))
+
+    def down(self):
+        self._command("down")
+
+    def up(self):
+        self._command("up")
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()  # end of input: it shuts the cluster down and exits
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+
 class LatencyProxy:
     """A TCP proxy that holds back everything the server sends for `delay` seconds: on loopback,
     a server one long round trip away."""
