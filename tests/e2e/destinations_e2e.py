@@ -1,7 +1,7 @@
 """One webhook, one parallel chain to the message destinations of issue 8 that this build has,
-each read back where it landed: ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a
-private mosquitto), WebSocket (a python3-websockets server), plus RabbitMQ (AMQP) and
-save_to_disk. The helpers come from the per-destination tests, imported as modules so that
+each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
+installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
+WebSocket (a python3-websockets server), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so that
 their tests do not run here again.
 """
 import json
@@ -11,11 +11,12 @@ import tempfile
 import unittest
 import uuid
 
+import kafka_e2e
 import mqtt_e2e
 import rabbitmq_e2e
 import websocket_e2e
 from gateway import Gateway, wait_until
-from services import MosquittoServer, services_env
+from services import KafkaMockCluster, MosquittoServer, services_env
 
 ENV = services_env()
 AUTH = {"Authorization": "Bearer every-destination"}
@@ -29,6 +30,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.mosquitto = MosquittoServer()
         self.subscriber = mqtt_e2e.Subscriber(self.mosquitto.port, topic="all/#")
         self.websocket = websocket_e2e.Server()
+        self.kafka = KafkaMockCluster({"orders": kafka_e2e.PARTITIONS})
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
         self.gateway = None
 
@@ -38,6 +40,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.subscriber.close()
         self.mosquitto.stop()
         self.websocket.stop()
+        self.kafka.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -51,6 +54,7 @@ class EveryDestinationTest(unittest.TestCase):
             "stomp": {"type": "activemq", "host": host, "port": int(ENV["WG_STOMP_PORT"]),
                       "user": "guest", "password": "guest"},
             "mosquitto": {"type": "mqtt", "host": "127.0.0.1", "port": self.mosquitto.port},
+            "cluster": {"type": "kafka", "bootstrap_servers": self.kafka.bootstrap_servers},
         }
         chain = [
             {"module": "rabbitmq", "connection": "amqp",
@@ -62,6 +66,8 @@ class EveryDestinationTest(unittest.TestCase):
             {"module": "websocket",
              "module-config": {"url": "ws://127.0.0.1:%d/in" % self.websocket.port,
                                "allowed_hosts": ["127.0.0.1"]}},
+            {"module": "kafka", "connection": "cluster",
+             "module-config": {"topic": "orders", "key_pointer": "/order"}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
         ]
         self.gateway = Gateway({"orders": {"authorization": AUTH["Authorization"], "chain": chain,
@@ -72,6 +78,9 @@ class EveryDestinationTest(unittest.TestCase):
         status, _, answer = self.gateway.post("orders", payload, AUTH)
         self.assertEqual(status, 200, answer)  # delivered: every item has finished
 
+        kafka = kafka_e2e.read_topic(self.kafka, "orders", 1)
+        self.assertEqual([(key, json.loads(value)) for key, value, _, _ in kafka],
+                         [(b"42", payload)])
         amqp = self.broker.drain(self.queue, 1)
         self.assertEqual([json.loads(body) for _, body in amqp], [payload])
         stomp = self.broker.drain(self.stomp_queue, 1)
