@@ -7,6 +7,7 @@
 #include "config/json_reader.hpp"
 #include "config/names.hpp"
 #include "connections/connection_registry.hpp"
+#include "modules/message_body.hpp"
 
 namespace wg {
 namespace json = boost::json;
@@ -54,14 +55,9 @@ class ActivemqModule final : public Module {
   boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
     StompMessage message;
     message.destination = options_.destination;
-    if (delivery->data_type == DataType::kBlob) {
-      message.body = delivery->body;
-      message.content_type =
-          delivery->content_type.empty() ? "application/octet-stream" : delivery->content_type;
-    } else {
-      message.body = json::serialize(delivery->payload);
-      message.content_type = "application/json";
-    }
+    MessageBody body = BrokerMessageBody(*delivery);
+    message.body = std::move(body.body);
+    message.content_type = std::move(body.content_type);
     message.headers.emplace_back("persistent", options_.persistent ? "true" : "false");
     message.headers.emplace_back("webhook-delivery-id", delivery->id);
     for (const auto& header : delivery->headers) {

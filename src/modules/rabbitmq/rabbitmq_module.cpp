@@ -7,6 +7,7 @@
 #include "config/json_reader.hpp"
 #include "config/names.hpp"
 #include "connections/connection_registry.hpp"
+#include "modules/message_body.hpp"
 
 namespace wg {
 namespace json = boost::json;
@@ -36,14 +37,9 @@ class RabbitmqModule final : public Module {
     message.check_exchange = options_.exchange;
     if (options_.declare_queue) message.declare_queue = options_.queue_name;
     message.bind_queue = options_.declare_queue && !options_.exchange.empty();
-    if (delivery->data_type == DataType::kBlob) {
-      message.body = delivery->body;
-      message.content_type =
-          delivery->content_type.empty() ? "application/octet-stream" : delivery->content_type;
-    } else {
-      message.body = json::serialize(delivery->payload);
-      message.content_type = "application/json";
-    }
+    MessageBody body = BrokerMessageBody(*delivery);
+    message.body = std::move(body.body);
+    message.content_type = std::move(body.content_type);
     message.message_id = delivery->id;
     message.headers.reserve(delivery->headers.size());
     for (const auto& header : delivery->headers)
