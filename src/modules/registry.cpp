@@ -7,6 +7,7 @@
 #include "modules/kafka/kafka_module.hpp"
 #include "modules/log/log_module.hpp"
 #include "modules/mqtt/mqtt_module.hpp"
+#include "modules/mysql/mysql_module.hpp"
 #include "modules/postgresql/postgresql_module.hpp"
 #include "modules/rabbitmq/rabbitmq_module.hpp"
 #include "modules/redis/redis_publish_module.hpp"
@@ -23,7 +24,9 @@ constexpr std::array kModules = {
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"kafka", &CreateKafkaModule, "kafka"},
     ModuleEntry{"log", &CreateLogModule},
+    ModuleEntry{"mariadb", &CreateMysqlModule, "mysql,mariadb"},
     ModuleEntry{"mqtt", &CreateMqttModule, "mqtt"},
+    ModuleEntry{"mysql", &CreateMysqlModule, "mysql,mariadb"},
     ModuleEntry{"postgres", &CreatePostgresqlModule, "postgresql,postgres"},
     ModuleEntry{"postgresql", &CreatePostgresqlModule, "postgresql,postgres"},
     ModuleEntry{"rabbitmq", &CreateRabbitmqModule, "rabbitmq"},
@@ -34,8 +37,8 @@ constexpr std::array kModules = {
     ModuleEntry{"websocket", &CreateWebsocketModule},
 };
 
-constexpr std::array<std::string_view, 5> kPlanned = {"clickhouse", "zeromq", "aws_sqs",
-                                                      "gcp_pubsub", "mysql"};
+constexpr std::array<std::string_view, 4> kPlanned = {"clickhouse", "zeromq", "aws_sqs",
+                                                      "gcp_pubsub"};
 
 }  // namespace
 
@@ -70,7 +73,7 @@ bool IsPlannedModule(std::string_view name) {
   for (auto planned : kPlanned) {
     if (planned == name) return true;
   }
-  return name == "mariadb" || name == "webhook_connect";
+  return name == "webhook_connect";
 }
 
 }  // namespace wg

@@ -410,3 +410,79 @@ class EtcdServer:
 
     def delete(self, key):
         self._call("/v3/kv/deleterange", {"key": base64.b64encode(key.encode()).decode()})
+
+
+class MariadbServer:
+    """A private MariaDB 10.11 (Debian's mariadb-server) on a free port, with a database `gw`
+    and root without a password; can be stopped and started again on the same data. Runs as the
+    `mysql` user (mariadbd refuses root), like the command in reference/deps-and-services.md."""
+
+    def __init__(self):
+        require("mariadbd")
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="wg-mariadb-")
+        shutil.chown(self.dir, "mysql", "mysql")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        subprocess.run([require("mariadb-install-db"), "--user=mysql", "--datadir=" + self.data,
+                        "--auth-root-authentication-method=normal", "--skip-test-db"],
+                       check=True, capture_output=True, timeout=120)
+        self.process = None
+        self.start()
+        self.execute("CREATE DATABASE gw")
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["mariadbd", "--no-defaults", "--user=mysql", "--datadir=" + self.data,
+             "--port=%d" % self.port, "--bind-address=127.0.0.1",
+             "--socket=" + os.path.join(self.dir, "mysqld.sock"),
+             "--pid-file=" + os.path.join(self.dir, "mysqld.pid"),
+             "--log-error=" + os.path.join(self.dir, "error.log"),
+             "--innodb-buffer-pool-size=32M", "--skip-name-resolve", "--skip-log-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                self.connect().close()
+                return
+            except Exception:  # MySQLdb.OperationalError until it listens
+                time.sleep(0.05)
+        raise RuntimeError("mariadbd did not start:\n" + self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log")) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def connect(self, database=None):
+        import MySQLdb  # Debian's python3-mysqldb (/usr/bin/python3)
+        options = {"host": "127.0.0.1", "port": self.port, "user": "root", "charset": "utf8mb4",
+                   "connect_timeout": 5}
+        if database:
+            options["database"] = database
+        return MySQLdb.connect(**options)
+
+    def execute(self, sql, params=None, database=None):
+        """Runs one statement with autocommit; the rows of a SELECT, else None."""
+        connection = self.connect(database)
+        try:
+            connection.autocommit(True)
+            cursor = connection.cursor()
+            cursor.execute("SET time_zone = '+00:00'")
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else None
+        finally:
+            connection.close()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

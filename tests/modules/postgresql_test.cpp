@@ -1,23 +1,23 @@
 #include <gtest/gtest.h>
 
 #include "connections/postgresql/postgresql_client.hpp"
-#include "modules/postgresql/postgresql_sql.hpp"
+#include "modules/sql_table/sql_table.hpp"
 #include "test_support.hpp"
 
 namespace wg {
 namespace {
 
-std::optional<PostgresqlTableOptions> Parse(std::string_view config, ConfigErrors& errors) {
+std::optional<SqlTableOptions> Parse(std::string_view config, ConfigErrors& errors) {
   auto object = boost::json::parse(config).as_object();
-  return ParsePostgresqlTableOptions(object, "/hook/module-config", errors);
+  return ParseSqlTableOptions(SqlDialect::kPostgresql, object, "/hook/module-config", errors);
 }
 
-PostgresqlTableOptions ParseOk(std::string_view config) {
+SqlTableOptions ParseOk(std::string_view config) {
   ConfigErrors errors("webhooks.json");
   auto options = Parse(config, errors);
   EXPECT_TRUE(errors.empty()) << (errors.empty() ? "" : ConfigErrors::Format(errors.errors()[0]));
   EXPECT_TRUE(options.has_value());
-  return options.value_or(PostgresqlTableOptions{});
+  return options.value_or(SqlTableOptions{});
 }
 
 std::vector<std::string> Errors(std::string_view config) {
@@ -39,7 +39,7 @@ bool AnyContains(const std::vector<std::string>& texts, std::string_view needle)
 TEST(PostgresqlConfigTest, DefaultsAreJsonModeIntoWebhookEvents) {
   auto options = ParseOk("{}");
   EXPECT_EQ(options.table, "webhook_events");
-  EXPECT_EQ(options.mode, PostgresqlStorageMode::kJson);
+  EXPECT_EQ(options.mode, SqlStorageMode::kJson);
   EXPECT_FALSE(options.upsert);
   EXPECT_EQ(options.upsert_key, "id");
   EXPECT_TRUE(options.include_headers);
@@ -86,7 +86,7 @@ TEST(PostgresqlConfigTest, UpsertKeyMustBeAUniqueSchemaField) {
 
 TEST(PostgresqlSqlTest, JsonModeTableAndInsert) {
   auto options = ParseOk(R"({"table": "events"})");
-  auto statements = BuildPostgresqlCreateStatements(options);
+  auto statements = BuildSqlCreateStatements(options);
   ASSERT_EQ(statements.size(), 1u);
   EXPECT_EQ(statements[0],
             "CREATE TABLE IF NOT EXISTS \"events\" (\"id\" UUID PRIMARY KEY DEFAULT "
@@ -97,7 +97,7 @@ TEST(PostgresqlSqlTest, JsonModeTableAndInsert) {
   auto delivery = testing::MakeDelivery(R"({"x":"'); DROP TABLE events; --"})");
   delivery->received_at = std::chrono::system_clock::time_point(std::chrono::microseconds(
       1700000000123456));
-  auto insert = BuildPostgresqlInsert(options, *delivery);
+  auto insert = BuildSqlInsert(options, *delivery);
   EXPECT_EQ(insert.sql, "INSERT INTO \"events\" (\"webhook_id\", \"delivery_id\", \"timestamp\", "
                         "\"payload\", \"headers\") VALUES ($1, $2, $3, $4, $5)");
   ASSERT_EQ(insert.params.size(), 5u);
@@ -111,11 +111,11 @@ TEST(PostgresqlSqlTest, JsonModeTableAndInsert) {
 
 TEST(PostgresqlSqlTest, JsonModeUpsertIgnoresARepeatedDeliveryId) {
   auto options = ParseOk(R"({"upsert": true, "include_headers": false})");
-  auto statements = BuildPostgresqlCreateStatements(options);
+  auto statements = BuildSqlCreateStatements(options);
   ASSERT_EQ(statements.size(), 3u);
   EXPECT_EQ(statements[1], "CREATE UNIQUE INDEX IF NOT EXISTS \"webhook_events_delivery_id_key\" ON "
                            "\"webhook_events\" (\"delivery_id\")");
-  auto insert = BuildPostgresqlInsert(options, *testing::MakeDelivery());
+  auto insert = BuildSqlInsert(options, *testing::MakeDelivery());
   EXPECT_EQ(insert.sql, "INSERT INTO \"webhook_events\" (\"webhook_id\", \"delivery_id\", "
                         "\"timestamp\", \"payload\") VALUES ($1, $2, $3, $4) ON CONFLICT "
                         "(\"delivery_id\") DO NOTHING");
@@ -130,7 +130,7 @@ TEST(PostgresqlSqlTest, RelationalUpsertUpdatesEveryOtherColumn) {
         "seen": {"type": "datetime", "default": "CURRENT_TIMESTAMP"},
         "note": {"default": "it's"},
         "meta": {"type": "json"}}}})");
-  auto statements = BuildPostgresqlCreateStatements(options);
+  auto statements = BuildSqlCreateStatements(options);
   ASSERT_EQ(statements.size(), 1u);
   EXPECT_EQ(statements[0],
             "CREATE TABLE IF NOT EXISTS \"orders\" (\"id\" UUID NOT NULL DEFAULT gen_random_uuid(), "
@@ -141,7 +141,7 @@ TEST(PostgresqlSqlTest, RelationalUpsertUpdatesEveryOtherColumn) {
 
   auto delivery = testing::MakeDelivery(
       R"({"order_id": 7, "status": "paid", "meta": "x", "extra": true})");
-  auto insert = BuildPostgresqlInsert(options, *delivery);
+  auto insert = BuildSqlInsert(options, *delivery);
   // total, seen and note are missing: their columns keep the DEFAULT.
   EXPECT_EQ(insert.sql, "INSERT INTO \"orders\" (\"webhook_id\", \"delivery_id\", \"order_id\", "
                         "\"order_status\", \"meta\") VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
@@ -158,7 +158,7 @@ TEST(PostgresqlSqlTest, HybridStoresPayloadAndColumnsAndNullForMissingKeys) {
   auto options = ParseOk(R"({"table": "mixed", "storage_mode": "hybrid", "include_headers": false,
       "schema": {"fields": {"kind": {}, "ok": {"type": "bool"}},
                  "indexes": {"mixed_kind": {"columns": ["kind", "webhook_id"]}}}})");
-  auto statements = BuildPostgresqlCreateStatements(options);
+  auto statements = BuildSqlCreateStatements(options);
   ASSERT_EQ(statements.size(), 2u);
   EXPECT_EQ(statements[0],
             "CREATE TABLE IF NOT EXISTS \"mixed\" (\"id\" UUID PRIMARY KEY DEFAULT gen_random_uuid(), "
@@ -166,7 +166,7 @@ TEST(PostgresqlSqlTest, HybridStoresPayloadAndColumnsAndNullForMissingKeys) {
             "\"kind\" TEXT, \"ok\" BOOLEAN, \"created_at\" TIMESTAMPTZ DEFAULT now())");
   EXPECT_EQ(statements[1], "CREATE INDEX IF NOT EXISTS \"mixed_kind\" ON \"mixed\" (\"kind\", "
                            "\"webhook_id\")");
-  auto insert = BuildPostgresqlInsert(options, *testing::MakeDelivery(R"({"ok": false})"));
+  auto insert = BuildSqlInsert(options, *testing::MakeDelivery(R"({"ok": false})"));
   EXPECT_EQ(insert.sql, "INSERT INTO \"mixed\" (\"webhook_id\", \"delivery_id\", \"payload\", "
                         "\"kind\", \"ok\") VALUES ($1, $2, $3, $4, $5)");
   EXPECT_EQ(insert.params[3], std::nullopt);
@@ -174,11 +174,11 @@ TEST(PostgresqlSqlTest, HybridStoresPayloadAndColumnsAndNullForMissingKeys) {
 }
 
 TEST(PostgresqlSqlTest, QuotesIdentifiers) {
-  EXPECT_EQ(QuotePostgresqlIdentifier("Events"), "\"Events\"");
-  EXPECT_EQ(QuotePostgresqlIdentifier("a\"b"), "\"a\"\"b\"");
-  EXPECT_TRUE(IsPostgresqlIdentifier("_a1"));
-  EXPECT_FALSE(IsPostgresqlIdentifier("a.b"));
-  EXPECT_FALSE(IsPostgresqlIdentifier(""));
+  EXPECT_EQ(QuoteSqlIdentifier(SqlDialect::kPostgresql, "Events"), "\"Events\"");
+  EXPECT_EQ(QuoteSqlIdentifier(SqlDialect::kPostgresql, "a\"b"), "\"a\"\"b\"");
+  EXPECT_TRUE(IsSqlIdentifier(SqlDialect::kPostgresql, "_a1"));
+  EXPECT_FALSE(IsSqlIdentifier(SqlDialect::kPostgresql, "a.b"));
+  EXPECT_FALSE(IsSqlIdentifier(SqlDialect::kPostgresql, ""));
 }
 
 TEST(PostgresqlClientTest, ClassifiesSqlStates) {

@@ -65,8 +65,8 @@ bool IsRetryableSqlState(std::string_view sqlstate) {
 }
 
 // One statement on its way through a connection's pipeline, shared by the caller who waits for
-// it and the connection that hands out its result. (Not named PostgresqlStatement: that is the
-// module's SQL + parameters in postgresql_sql.hpp, and two classes of one name break the
+// it and the connection that hands out its result. (Not named SqlStatement: that is the
+// module's SQL + parameters in sql_table.hpp, and two classes of one name break the
 // one-definition rule — the linker kept one destructor for both.)
 struct PipelinedStatement {
   PipelinedStatement(const asio::any_io_executor& executor, Clock::time_point deadline)

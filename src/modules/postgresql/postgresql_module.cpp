@@ -4,7 +4,7 @@
 
 #include "config/json_reader.hpp"
 #include "connections/connection_registry.hpp"
-#include "modules/postgresql/postgresql_sql.hpp"
+#include "modules/sql_table/sql_table.hpp"
 
 namespace wg {
 namespace {
@@ -20,10 +20,10 @@ Outcome ToOutcome(const PostgresqlResult& result, std::string_view doing) {
 
 class PostgresqlModule final : public Module {
  public:
-  PostgresqlModule(std::shared_ptr<PostgresqlClient> client, PostgresqlTableOptions options)
+  PostgresqlModule(std::shared_ptr<PostgresqlClient> client, SqlTableOptions options)
       : client_(std::move(client)),
         options_(std::move(options)),
-        create_statements_(BuildPostgresqlCreateStatements(options_)) {}
+        create_statements_(BuildSqlCreateStatements(options_)) {}
 
   boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
     auto ensuring = client_->EnsureOnce(create_statements_);
@@ -31,7 +31,7 @@ class PostgresqlModule final : public Module {
     if (!created.ok()) {
       co_return ToOutcome(created, fmt::format("cannot create table \"{}\"", options_.table));
     }
-    PostgresqlStatement insert = BuildPostgresqlInsert(options_, *delivery);
+    SqlStatement insert = BuildSqlInsert(options_, *delivery);
     auto executing = client_->Execute(std::move(insert.sql), std::move(insert.params));
     PostgresqlResult inserted = co_await std::move(executing);
     if (!inserted.ok()) {
@@ -42,7 +42,7 @@ class PostgresqlModule final : public Module {
 
  private:
   std::shared_ptr<PostgresqlClient> client_;
-  PostgresqlTableOptions options_;
+  SqlTableOptions options_;
   std::vector<std::string> create_statements_;
 };
 
@@ -51,7 +51,8 @@ class PostgresqlModule final : public Module {
 std::unique_ptr<Module> CreatePostgresqlModule(const ModuleSettings& settings,
                                                const ModuleContext& context, ConfigErrors& errors) {
   const size_t before = errors.size();
-  auto options = ParsePostgresqlTableOptions(settings.config, settings.path, errors);
+  auto options =
+      ParseSqlTableOptions(SqlDialect::kPostgresql, settings.config, settings.path, errors);
   auto client = ResolveClient(settings, context, "postgresql", "postgresql",
                               &IsPostgresqlConnectionType, &ConnectionRegistry::Postgresql, errors);
   if (errors.size() != before || !options || !client) return nullptr;
