@@ -1,8 +1,9 @@
 """One webhook, one parallel chain to the message destinations of issue 8 that this build has,
 each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
 installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
-WebSocket (a python3-websockets server), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so that
-their tests do not run here again.
+WebSocket (a python3-websockets server), ZeroMQ (PUSH to a python3-zmq PULL peer), plus RabbitMQ
+(AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so
+that their tests do not run here again.
 """
 import json
 import os
@@ -15,6 +16,7 @@ import kafka_e2e
 import mqtt_e2e
 import rabbitmq_e2e
 import websocket_e2e
+import zeromq_e2e
 from gateway import Gateway, wait_until
 from services import KafkaMockCluster, MosquittoServer, services_env
 
@@ -31,6 +33,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.subscriber = mqtt_e2e.Subscriber(self.mosquitto.port, topic="all/#")
         self.websocket = websocket_e2e.Server()
         self.kafka = KafkaMockCluster({"orders": kafka_e2e.PARTITIONS})
+        self.pull = zeromq_e2e.Peer(zeromq_e2e.zmq.PULL)
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
         self.gateway = None
 
@@ -41,6 +44,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.mosquitto.stop()
         self.websocket.stop()
         self.kafka.close()
+        self.pull.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -68,6 +72,9 @@ class EveryDestinationTest(unittest.TestCase):
                                "allowed_hosts": ["127.0.0.1"]}},
             {"module": "kafka", "connection": "cluster",
              "module-config": {"topic": "orders", "key_pointer": "/order"}},
+            {"module": "zeromq",
+             "module-config": {"endpoint": "tcp://127.0.0.1:%d" % self.pull.port,
+                               "socket_type": "PUSH", "allowed_hosts": ["127.0.0.1"]}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
         ]
         self.gateway = Gateway({"orders": {"authorization": AUTH["Authorization"], "chain": chain,
@@ -90,6 +97,8 @@ class EveryDestinationTest(unittest.TestCase):
                          [("all/orders", payload)])
         self.assertEqual([json.loads(message)["payload"]
                           for _, _, message in self.websocket.received], [payload])
+        self.assertEqual([[json.loads(frame) for frame in frames]
+                          for frames in self.pull.received(1)], [[payload]])
         files = os.listdir(self.disk)
         self.assertEqual(len(files), 1)
         with open(os.path.join(self.disk, files[0])) as f:
