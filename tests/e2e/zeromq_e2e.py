@@ -23,7 +23,7 @@ except ImportError as error:  # pragma: no cover - a setup problem, reported cle
                        "`bash scripts/services start` (it installs python3-zmq)") from error
 
 ATTEMPTS = re.compile(r'attempts\\?"\s*:\s*(\d+)')
-RETRY = {"enabled": True, "max_attempts": 30, "initial_delay": 0.3, "max_delay": 0.5}
+RETRY = {"enabled": True, "max_attempts": 20, "initial_delay": 0.3, "max_delay": 1.0}
 
 
 class Peer:
@@ -219,8 +219,9 @@ class ZeromqTest(unittest.TestCase):
                                "chain-config": {"timeout": 60}}})
         for n in range(3):
             self.assertEqual(self.gateway.post("events", {"n": n})[0], 200)
-        self.assertTrue(wait_until(lambda: "no peer took the message" in self.gateway.stderr()),
-                        self.gateway.stderr())
+        state = lambda: self.health()["zeromq PUSH " + endpoint]
+        self.assertTrue(wait_until(lambda: state().startswith("down: no peer took the message")),
+                        state())
         time.sleep(1.0)
         pull = self.peer(zmq.PULL, port=port)
         messages = pull.received(3, timeout=30)
