@@ -57,6 +57,7 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
   if (previous != nullptr) {
     std::lock_guard lock(previous->mutex_);
     registry->inline_redis_ = previous->inline_redis_;
+    registry->inline_zeromq_ = previous->inline_zeromq_;  // a bound socket stays bound
   }
   return registry;
 }
@@ -102,6 +103,13 @@ std::shared_ptr<RedisClient> ConnectionRegistry::InlineRedis(const RedisEndpoint
   return client;
 }
 
+std::shared_ptr<ZeromqClient> ConnectionRegistry::InlineZeromq(const ZeromqTarget& target) {
+  std::lock_guard lock(mutex_);
+  auto& client = inline_zeromq_[target.Key()];
+  if (!client) client = std::make_shared<ZeromqClient>(target);
+  return client;
+}
+
 std::shared_ptr<S3Client> ConnectionRegistry::S3(std::string_view name) const {
   return FindClient(s3_, name);
 }
@@ -138,6 +146,7 @@ boost::json::object ConnectionRegistry::Health() const {
   for (const auto& [name, client] : mysql_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
+  for (const auto& [key, client] : inline_zeromq_) out[client->name()] = client->State();
   return out;
 }
 

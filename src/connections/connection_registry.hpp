@@ -19,6 +19,7 @@
 #include "connections/redis/redis_client.hpp"
 #include "connections/s3/s3_client.hpp"
 #include "connections/stomp/stomp_client.hpp"
+#include "connections/zeromq/zeromq_client.hpp"
 #include "modules/module.hpp"
 
 namespace wg {
@@ -47,6 +48,8 @@ class ConnectionRegistry {
   // A client for an endpoint given inline (redis_publish's top-level `redis` block), shared by
   // every webhook naming the same endpoint.
   std::shared_ptr<RedisClient> InlineRedis(const RedisEndpoint& endpoint);
+  // The zeromq module's socket for a target, shared by every webhook sending to it.
+  std::shared_ptr<ZeromqClient> InlineZeromq(const ZeromqTarget& target);
 
   // name -> state, for /health.
   boost::json::object Health() const;
@@ -67,6 +70,7 @@ class ConnectionRegistry {
   size_t kept_ = 0;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<RedisClient>> inline_redis_;
+  std::map<std::string, std::shared_ptr<ZeromqClient>> inline_zeromq_;
 };
 
 // Connection types that are Redis servers.

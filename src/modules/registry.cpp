@@ -15,6 +15,7 @@
 #include "modules/s3/s3_module.hpp"
 #include "modules/save_to_disk/save_to_disk_module.hpp"
 #include "modules/websocket/websocket_module.hpp"
+#include "modules/zeromq/zeromq_module.hpp"
 
 namespace wg {
 namespace {
@@ -35,10 +36,10 @@ constexpr std::array kModules = {
     ModuleEntry{"s3", &CreateS3Module, "s3"},
     ModuleEntry{"save_to_disk", &CreateSaveToDiskModule},
     ModuleEntry{"websocket", &CreateWebsocketModule},
+    ModuleEntry{"zeromq", &CreateZeromqModule},
 };
 
-constexpr std::array<std::string_view, 4> kPlanned = {"clickhouse", "zeromq", "aws_sqs",
-                                                      "gcp_pubsub"};
+constexpr std::array<std::string_view, 3> kPlanned = {"clickhouse", "aws_sqs", "gcp_pubsub"};
 
 }  // namespace
 

@@ -1,9 +1,9 @@
 """One webhook, one parallel chain to the message destinations of issue 8 that this build has,
 each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
 installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
-WebSocket (a python3-websockets server), MySQL (a private MariaDB), plus RabbitMQ (AMQP) and
-save_to_disk. The helpers come from the per-destination tests, imported as modules so that
-their tests do not run here again.
+WebSocket (a python3-websockets server), MySQL (a private MariaDB), ZeroMQ (PUSH to a python3-zmq
+PULL peer), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination
+tests, imported as modules so that their tests do not run here again.
 """
 import json
 import os
@@ -16,6 +16,7 @@ import kafka_e2e
 import mqtt_e2e
 import rabbitmq_e2e
 import websocket_e2e
+import zeromq_e2e
 from gateway import Gateway, wait_until
 from services import KafkaMockCluster, MariadbServer, MosquittoServer, services_env
 
@@ -32,6 +33,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.subscriber = mqtt_e2e.Subscriber(self.mosquitto.port, topic="all/#")
         self.websocket = websocket_e2e.Server()
         self.kafka = KafkaMockCluster({"orders": kafka_e2e.PARTITIONS})
+        self.pull = zeromq_e2e.Peer(zeromq_e2e.zmq.PULL)
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
         self.mariadb = MariadbServer()
         self.gateway = None
@@ -44,6 +46,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.websocket.stop()
         self.kafka.close()
         self.mariadb.close()
+        self.pull.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -73,6 +76,9 @@ class EveryDestinationTest(unittest.TestCase):
                                "allowed_hosts": ["127.0.0.1"]}},
             {"module": "kafka", "connection": "cluster",
              "module-config": {"topic": "orders", "key_pointer": "/order"}},
+            {"module": "zeromq",
+             "module-config": {"endpoint": "tcp://127.0.0.1:%d" % self.pull.port,
+                               "socket_type": "PUSH", "allowed_hosts": ["127.0.0.1"]}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
             {"module": "mysql", "connection": "mariadb", "module-config": {"table": "orders"}},
         ]
@@ -100,6 +106,8 @@ class EveryDestinationTest(unittest.TestCase):
                                     database="gw")
         self.assertEqual([(webhook, delivery, json.loads(stored)) for webhook, delivery, stored in rows],
                          [("orders", answer["id"], payload)])
+        self.assertEqual([[json.loads(frame) for frame in frames]
+                          for frames in self.pull.received(1)], [[payload]])
         files = os.listdir(self.disk)
         self.assertEqual(len(files), 1)
         with open(os.path.join(self.disk, files[0])) as f:
