@@ -48,6 +48,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     } else if (connection.type == "kafka") {
       auto endpoint = ParseKafkaEndpoint(connection.settings, JoinPath("", name), errors);
       if (endpoint) registry->kafka_.emplace(name, std::make_shared<KafkaClient>(name, *endpoint));
+    } else if (connection.type == "clickhouse") {
+      auto endpoint = ParseClickhouseEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) {
+        registry->clickhouse_.emplace(name, std::make_shared<ClickhouseClient>(name, *endpoint));
+      }
     }
     registry->configs_.emplace(name, connection);
   }
@@ -76,6 +81,9 @@ bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
   if (auto client = FindClient(previous.stomp_, name)) taken = stomp_.emplace(name, client).second;
   if (auto client = FindClient(previous.mqtt_, name)) taken = mqtt_.emplace(name, client).second;
   if (auto client = FindClient(previous.kafka_, name)) taken = kafka_.emplace(name, client).second;
+  if (auto client = FindClient(previous.clickhouse_, name)) {
+    taken = clickhouse_.emplace(name, client).second;
+  }
   if (!taken) return false;  // its settings were invalid: validate them again
   configs_.emplace(name, connection);
   ++kept_;
@@ -118,6 +126,10 @@ std::shared_ptr<KafkaClient> ConnectionRegistry::Kafka(std::string_view name) co
   return FindClient(kafka_, name);
 }
 
+std::shared_ptr<ClickhouseClient> ConnectionRegistry::Clickhouse(std::string_view name) const {
+  return FindClient(clickhouse_, name);
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
@@ -127,6 +139,7 @@ boost::json::object ConnectionRegistry::Health() const {
   for (const auto& [name, client] : stomp_) out[name] = client->State();
   for (const auto& [name, client] : mqtt_) out[name] = client->State();
   for (const auto& [name, client] : kafka_) out[name] = client->State();
+  for (const auto& [name, client] : clickhouse_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   return out;
