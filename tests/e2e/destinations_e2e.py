@@ -1,7 +1,8 @@
 """One webhook, one parallel chain to the message destinations of issue 8 that this build has,
 each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
 installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
-WebSocket (a python3-websockets server), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so that
+WebSocket (a python3-websockets server), ClickHouse (a private clickhouse-server), plus RabbitMQ
+(AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so that
 their tests do not run here again.
 """
 import json
@@ -16,7 +17,7 @@ import mqtt_e2e
 import rabbitmq_e2e
 import websocket_e2e
 from gateway import Gateway, wait_until
-from services import KafkaMockCluster, MosquittoServer, services_env
+from services import ClickhouseServer, KafkaMockCluster, MosquittoServer, services_env
 
 ENV = services_env()
 AUTH = {"Authorization": "Bearer every-destination"}
@@ -32,6 +33,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.websocket = websocket_e2e.Server()
         self.kafka = KafkaMockCluster({"orders": kafka_e2e.PARTITIONS})
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
+        self.clickhouse = ClickhouseServer()
         self.gateway = None
 
     def tearDown(self):
@@ -41,6 +43,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.mosquitto.stop()
         self.websocket.stop()
         self.kafka.close()
+        self.clickhouse.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -55,6 +58,8 @@ class EveryDestinationTest(unittest.TestCase):
                       "user": "guest", "password": "guest"},
             "mosquitto": {"type": "mqtt", "host": "127.0.0.1", "port": self.mosquitto.port},
             "cluster": {"type": "kafka", "bootstrap_servers": self.kafka.bootstrap_servers},
+            "warehouse": {"type": "clickhouse", "host": "127.0.0.1",
+                          "port": self.clickhouse.http_port},
         }
         chain = [
             {"module": "rabbitmq", "connection": "amqp",
@@ -69,6 +74,8 @@ class EveryDestinationTest(unittest.TestCase):
             {"module": "kafka", "connection": "cluster",
              "module-config": {"topic": "orders", "key_pointer": "/order"}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
+            {"module": "clickhouse", "connection": "warehouse",
+             "module-config": {"table": "all_orders"}},
         ]
         self.gateway = Gateway({"orders": {"authorization": AUTH["Authorization"], "chain": chain,
                                            "chain-config": {"execution": "parallel"},
@@ -90,6 +97,9 @@ class EveryDestinationTest(unittest.TestCase):
                          [("all/orders", payload)])
         self.assertEqual([json.loads(message)["payload"]
                           for _, _, message in self.websocket.received], [payload])
+        rows = self.clickhouse.rows("SELECT id, webhook_id, payload FROM all_orders")
+        self.assertEqual([(r["id"], r["webhook_id"], json.loads(r["payload"])) for r in rows],
+                         [(answer["id"], "orders", payload)])
         files = os.listdir(self.disk)
         self.assertEqual(len(files), 1)
         with open(os.path.join(self.disk, files[0])) as f:
