@@ -150,7 +150,7 @@ class ClickhouseTest(unittest.TestCase):
 
     def test_server_down_then_back_the_webhooks_arrive(self):
         table = self.table_name()
-        retry = {"enabled": True, "max_attempts": 30, "initial_delay": 0.2, "max_delay": 1.0}
+        retry = {"enabled": True, "max_attempts": 20, "initial_delay": 0.2, "max_delay": 1.0}
         gw = self.start({"events": {"chain": [self.item(retry=retry, table=table)],
                                     "chain-config": {"timeout": 60}}})
         self.assertEqual(gw.post("events", {"n": 0})[0], 200)
