@@ -247,8 +247,9 @@ asio::awaitable<ClickhouseResult> ClickhouseClient::Execute(std::string sql, std
     }
     unsigned status = response.result_int();
     int code = status >= 200 && status < 300 ? -1 : ClickhouseErrorCode(response.body());
-    co_return ClickhouseResult{ClassifyClickhouseAnswer(status, response.body(),
-                                                        fmt::format("\"{}\": {}", name_, what)), code};
+    co_return ClickhouseResult{
+        ClassifyClickhouseAnswer(status, response.body(), fmt::format("\"{}\": {}", name_, what)),
+        code};
   }
   co_return ClickhouseResult{
       Outcome::Retryable(fmt::format("clickhouse \"{}\": connection closed by the server", name_))};
