@@ -51,6 +51,11 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     } else if (IsMysqlConnectionType(connection.type)) {
       auto endpoint = ParseMysqlEndpoint(connection.settings, JoinPath("", name), errors);
       if (endpoint) registry->mysql_.emplace(name, std::make_shared<MysqlClient>(name, *endpoint));
+    } else if (connection.type == "clickhouse") {
+      auto endpoint = ParseClickhouseEndpoint(connection.settings, JoinPath("", name), errors);
+      if (endpoint) {
+        registry->clickhouse_.emplace(name, std::make_shared<ClickhouseClient>(name, *endpoint));
+      }
     }
     registry->configs_.emplace(name, connection);
   }
@@ -81,6 +86,9 @@ bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
   if (auto client = FindClient(previous.mqtt_, name)) taken = mqtt_.emplace(name, client).second;
   if (auto client = FindClient(previous.kafka_, name)) taken = kafka_.emplace(name, client).second;
   if (auto client = FindClient(previous.mysql_, name)) taken = mysql_.emplace(name, client).second;
+  if (auto client = FindClient(previous.clickhouse_, name)) {
+    taken = clickhouse_.emplace(name, client).second;
+  }
   if (!taken) return false;  // its settings were invalid: validate them again
   configs_.emplace(name, connection);
   ++kept_;
@@ -134,6 +142,10 @@ std::shared_ptr<MysqlClient> ConnectionRegistry::Mysql(std::string_view name) co
   return FindClient(mysql_, name);
 }
 
+std::shared_ptr<ClickhouseClient> ConnectionRegistry::Clickhouse(std::string_view name) const {
+  return FindClient(clickhouse_, name);
+}
+
 boost::json::object ConnectionRegistry::Health() const {
   boost::json::object out;
   for (const auto& [name, client] : redis_) out[name] = client->State();
@@ -144,6 +156,7 @@ boost::json::object ConnectionRegistry::Health() const {
   for (const auto& [name, client] : mqtt_) out[name] = client->State();
   for (const auto& [name, client] : kafka_) out[name] = client->State();
   for (const auto& [name, client] : mysql_) out[name] = client->State();
+  for (const auto& [name, client] : clickhouse_) out[name] = client->State();
   std::lock_guard lock(mutex_);
   for (const auto& [key, client] : inline_redis_) out[client->name()] = client->State();
   for (const auto& [key, client] : inline_zeromq_) out[client->name()] = client->State();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "config/json_reader.hpp"
+#include "connections/clickhouse/clickhouse_client.hpp"
 #include "connections/kafka/kafka_client.hpp"
 #include "connections/mqtt/mqtt_client.hpp"
 #include "connections/mysql/mysql_client.hpp"
@@ -44,6 +45,7 @@ class ConnectionRegistry {
   std::shared_ptr<MqttClient> Mqtt(std::string_view name) const;
   std::shared_ptr<KafkaClient> Kafka(std::string_view name) const;
   std::shared_ptr<MysqlClient> Mysql(std::string_view name) const;
+  std::shared_ptr<ClickhouseClient> Clickhouse(std::string_view name) const;
 
   // A client for an endpoint given inline (redis_publish's top-level `redis` block), shared by
   // every webhook naming the same endpoint.
@@ -66,6 +68,7 @@ class ConnectionRegistry {
   std::map<std::string, std::shared_ptr<MqttClient>, std::less<>> mqtt_;
   std::map<std::string, std::shared_ptr<KafkaClient>, std::less<>> kafka_;
   std::map<std::string, std::shared_ptr<MysqlClient>, std::less<>> mysql_;
+  std::map<std::string, std::shared_ptr<ClickhouseClient>, std::less<>> clickhouse_;
   std::map<std::string, ConnectionConfig, std::less<>> configs_;  // what each client was built from
   size_t kept_ = 0;
   mutable std::mutex mutex_;

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "modules/activemq/activemq_module.hpp"
+#include "modules/clickhouse/clickhouse_module.hpp"
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/kafka/kafka_module.hpp"
 #include "modules/log/log_module.hpp"
@@ -22,6 +23,7 @@ namespace {
 
 constexpr std::array kModules = {
     ModuleEntry{"activemq", &CreateActivemqModule, "activemq"},
+    ModuleEntry{"clickhouse", &CreateClickhouseModule, "clickhouse"},
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"kafka", &CreateKafkaModule, "kafka"},
     ModuleEntry{"log", &CreateLogModule},
@@ -39,7 +41,7 @@ constexpr std::array kModules = {
     ModuleEntry{"zeromq", &CreateZeromqModule},
 };
 
-constexpr std::array<std::string_view, 3> kPlanned = {"clickhouse", "aws_sqs", "gcp_pubsub"};
+constexpr std::array<std::string_view, 2> kPlanned = {"aws_sqs", "gcp_pubsub"};
 
 }  // namespace
 

@@ -2,8 +2,9 @@
 each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
 installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
 WebSocket (a python3-websockets server), MySQL (a private MariaDB), ZeroMQ (PUSH to a python3-zmq
-PULL peer), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination
-tests, imported as modules so that their tests do not run here again.
+PULL peer), ClickHouse (a private clickhouse-server), plus RabbitMQ (AMQP) and save_to_disk. The
+helpers come from the per-destination tests, imported as modules so that their tests do not run
+here again.
 """
 import json
 import os
@@ -18,7 +19,7 @@ import rabbitmq_e2e
 import websocket_e2e
 import zeromq_e2e
 from gateway import Gateway, wait_until
-from services import KafkaMockCluster, MariadbServer, MosquittoServer, services_env
+from services import ClickhouseServer, KafkaMockCluster, MariadbServer, MosquittoServer, services_env
 
 ENV = services_env()
 AUTH = {"Authorization": "Bearer every-destination"}
@@ -36,6 +37,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.pull = zeromq_e2e.Peer(zeromq_e2e.zmq.PULL)
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
         self.mariadb = MariadbServer()
+        self.clickhouse = ClickhouseServer()
         self.gateway = None
 
     def tearDown(self):
@@ -47,6 +49,7 @@ class EveryDestinationTest(unittest.TestCase):
         self.kafka.close()
         self.mariadb.close()
         self.pull.close()
+        self.clickhouse.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -63,6 +66,8 @@ class EveryDestinationTest(unittest.TestCase):
             "cluster": {"type": "kafka", "bootstrap_servers": self.kafka.bootstrap_servers},
             "mariadb": {"type": "mysql", "host": "127.0.0.1", "port": self.mariadb.port,
                         "database": "gw"},
+            "warehouse": {"type": "clickhouse", "host": "127.0.0.1",
+                          "port": self.clickhouse.http_port},
         }
         chain = [
             {"module": "rabbitmq", "connection": "amqp",
@@ -81,6 +86,8 @@ class EveryDestinationTest(unittest.TestCase):
                                "socket_type": "PUSH", "allowed_hosts": ["127.0.0.1"]}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
             {"module": "mysql", "connection": "mariadb", "module-config": {"table": "orders"}},
+            {"module": "clickhouse", "connection": "warehouse",
+             "module-config": {"table": "all_orders"}},
         ]
         self.gateway = Gateway({"orders": {"authorization": AUTH["Authorization"], "chain": chain,
                                            "chain-config": {"execution": "parallel"},
@@ -108,6 +115,9 @@ class EveryDestinationTest(unittest.TestCase):
                          [("orders", answer["id"], payload)])
         self.assertEqual([[json.loads(frame) for frame in frames]
                           for frames in self.pull.received(1)], [[payload]])
+        rows = self.clickhouse.rows("SELECT id, webhook_id, payload FROM all_orders")
+        self.assertEqual([(r["id"], r["webhook_id"], json.loads(r["payload"])) for r in rows],
+                         [(answer["id"], "orders", payload)])
         files = os.listdir(self.disk)
         self.assertEqual(len(files), 1)
         with open(os.path.join(self.disk, files[0])) as f:

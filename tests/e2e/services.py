@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -486,3 +488,94 @@ class MariadbServer:
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ClickhouseServer:
+    """A private clickhouse-server (Debian 12's 18.16) on free ports, HTTP interface only used;
+    can be stopped and started again on the same data. `users` ({name: password}) adds users
+    beside `default` (no password). Every query goes over HTTP, as the gateway's do."""
+
+    def __init__(self, users=None):
+        self.binary = require("clickhouse-server")
+        self.http_port = free_port()
+        self.tcp_port = free_port()  # the native port must be set; nothing uses it
+        self.dir = tempfile.mkdtemp(prefix="wg-clickhouse-")
+        for sub in ("data", "tmp", "user_files", "format_schemas"):
+            os.makedirs(os.path.join(self.dir, sub))
+        self.config_path = os.path.join(self.dir, "config.xml")
+        with open(self.config_path, "w") as f:
+            f.write(
+                "<yandex><logger><level>warning</level><log>{d}/server.log</log>"
+                "<errorlog>{d}/error.log</errorlog></logger>"
+                "<http_port>{http}</http_port><tcp_port>{tcp}</tcp_port>"
+                "<listen_host>127.0.0.1</listen_host>"
+                "<path>{d}/data/</path><tmp_path>{d}/tmp/</tmp_path>"
+                "<user_files_path>{d}/user_files/</user_files_path>"
+                "<format_schema_path>{d}/format_schemas/</format_schema_path>"
+                "<users_config>users.xml</users_config><default_profile>default</default_profile>"
+                "<default_database>default</default_database>"
+                "<mark_cache_size>5368709120</mark_cache_size></yandex>\n".format(
+                    d=self.dir, http=self.http_port, tcp=self.tcp_port))
+        entries = "".join(
+            "<{n}><password>{p}</password><networks><ip>::/0</ip></networks>"
+            "<profile>default</profile><quota>default</quota></{n}>".format(n=name, p=password)
+            for name, password in {"default": "", **(users or {})}.items())
+        with open(os.path.join(self.dir, "users.xml"), "w") as f:
+            f.write("<yandex><profiles><default/></profiles><users>%s</users>"
+                    "<quotas><default/></quotas></yandex>\n" % entries)
+        self.process = None
+        self.start()
+
+    def start(self):
+        self._out = open(os.path.join(self.dir, "stdout.log"), "a")
+        self.process = subprocess.Popen([self.binary, "--config-file=" + self.config_path],
+                                        stdout=self._out, stderr=self._out, cwd=self.dir,
+                                        start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(self.url() + "/ping", timeout=2) as answer:
+                    if answer.read().strip() == b"Ok.":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("clickhouse-server did not start; see %s" % self.dir)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._out.close()
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.http_port
+
+    def query(self, sql, data=None):
+        """Runs `sql` (with `data` as its input) and returns the answer's bytes; raises
+        RuntimeError with ClickHouse's message on an error."""
+        if data is None:
+            request = urllib.request.Request(self.url() + "/", data=sql.encode())
+        else:
+            request = urllib.request.Request(
+                self.url() + "/?" + urllib.parse.urlencode({"query": sql}), data=data)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.read()
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(error.read().decode("utf-8", "replace")) from None
+
+    def rows(self, sql):
+        """The rows of a SELECT, as dicts (FORMAT JSONEachRow is appended)."""
+        text = self.query(sql + " FORMAT JSONEachRow").decode()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
