@@ -3,6 +3,7 @@
 #include <array>
 
 #include "modules/activemq/activemq_module.hpp"
+#include "modules/aws_sqs/aws_sqs_module.hpp"
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/kafka/kafka_module.hpp"
 #include "modules/log/log_module.hpp"
@@ -20,6 +21,7 @@ namespace {
 
 constexpr std::array kModules = {
     ModuleEntry{"activemq", &CreateActivemqModule, "activemq"},
+    ModuleEntry{"aws_sqs", &CreateAwsSqsModule, "aws_sqs"},
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"kafka", &CreateKafkaModule, "kafka"},
     ModuleEntry{"log", &CreateLogModule},
@@ -34,8 +36,8 @@ constexpr std::array kModules = {
     ModuleEntry{"websocket", &CreateWebsocketModule},
 };
 
-constexpr std::array<std::string_view, 5> kPlanned = {"clickhouse", "zeromq", "aws_sqs",
-                                                      "gcp_pubsub", "mysql"};
+constexpr std::array<std::string_view, 4> kPlanned = {"clickhouse", "zeromq", "gcp_pubsub",
+                                                      "mysql"};
 
 }  // namespace
 
