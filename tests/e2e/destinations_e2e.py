@@ -1,7 +1,8 @@
 """One webhook, one parallel chain to the message destinations of issue 8 that this build has,
 each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
 installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
-WebSocket (a python3-websockets server), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so that
+WebSocket (a python3-websockets server), AWS SQS (sqslite behind the SigV4-checking proxy), plus
+RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination tests, imported as modules so that
 their tests do not run here again.
 """
 import json
@@ -16,7 +17,8 @@ import mqtt_e2e
 import rabbitmq_e2e
 import websocket_e2e
 from gateway import Gateway, wait_until
-from services import KafkaMockCluster, MosquittoServer, services_env
+from services import KafkaMockCluster, MosquittoServer, SqsStandIn, services_env
+from sigv4_proxy import SigV4Proxy
 
 ENV = services_env()
 AUTH = {"Authorization": "Bearer every-destination"}
@@ -32,6 +34,9 @@ class EveryDestinationTest(unittest.TestCase):
         self.websocket = websocket_e2e.Server()
         self.kafka = KafkaMockCluster({"orders": kafka_e2e.PARTITIONS})
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
+        self.sqs = SqsStandIn()
+        self.sqs_proxy = SigV4Proxy(self.sqs.port, {"AKIDALL": "all-secret"}, service="sqs",
+                                    upstream_host=self.sqs.host)
         self.gateway = None
 
     def tearDown(self):
@@ -41,6 +46,8 @@ class EveryDestinationTest(unittest.TestCase):
         self.mosquitto.stop()
         self.websocket.stop()
         self.kafka.close()
+        self.sqs_proxy.close()
+        self.sqs.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -55,6 +62,9 @@ class EveryDestinationTest(unittest.TestCase):
                       "user": "guest", "password": "guest"},
             "mosquitto": {"type": "mqtt", "host": "127.0.0.1", "port": self.mosquitto.port},
             "cluster": {"type": "kafka", "bootstrap_servers": self.kafka.bootstrap_servers},
+            "sqs": {"type": "aws_sqs", "aws_access_key_id": "AKIDALL",
+                    "aws_secret_access_key": "all-secret",
+                    "endpoint_url": "http://127.0.0.1:%d" % self.sqs_proxy.port},
         }
         chain = [
             {"module": "rabbitmq", "connection": "amqp",
@@ -68,6 +78,8 @@ class EveryDestinationTest(unittest.TestCase):
                                "allowed_hosts": ["127.0.0.1"]}},
             {"module": "kafka", "connection": "cluster",
              "module-config": {"topic": "orders", "key_pointer": "/order"}},
+            {"module": "aws_sqs", "connection": "sqs",
+             "module-config": {"queue_name": "wg-all-orders"}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
         ]
         self.gateway = Gateway({"orders": {"authorization": AUTH["Authorization"], "chain": chain,
@@ -90,6 +102,10 @@ class EveryDestinationTest(unittest.TestCase):
                          [("all/orders", payload)])
         self.assertEqual([json.loads(message)["payload"]
                           for _, _, message in self.websocket.received], [payload])
+        sqs = self.sqs.receive(self.sqs.queue_url("wg-all-orders"))
+        self.assertEqual([(json.loads(m["body"]), m["attributes"]["webhook-delivery-id"][1])
+                          for m in sqs], [(payload, answer["id"])])
+        self.assertEqual(self.sqs_proxy.rejected, [])
         files = os.listdir(self.disk)
         self.assertEqual(len(files), 1)
         with open(os.path.join(self.disk, files[0])) as f:
