@@ -173,7 +173,7 @@ class AwsSqsTest(unittest.TestCase):
         self.assertEqual(self.sqs.receive(url), [])  # no duplicates
 
     def test_stand_in_down_then_back_is_delivered_after_retry(self):
-        retry = {"enabled": True, "max_attempts": 40, "initial_delay": 0.1, "max_delay": 0.3}
+        retry = {"enabled": True, "max_attempts": 20, "initial_delay": 0.1, "max_delay": 0.3}
         gw = self.start({"orders": self.webhook(queue_name=self.name, retry=retry)})
         self.assertEqual(gw.post("orders", {"n": 1}, AUTH)[0], 200)
         self.receive(1)  # queue created, URL cached
