@@ -110,7 +110,8 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
       messages,
       ::testing::UnorderedElementsAre(
           HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-                    "activemq, http_webhook, kafka, log, mqtt, postgres, postgresql, rabbitmq, "),
+                    "activemq, aws_sqs, http_webhook, kafka, log, mqtt, postgres, postgresql, "
+                    "rabbitmq, "),
           HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
           HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
                     "\"parallel\", got \"sideways\""),
