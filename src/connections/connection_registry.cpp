@@ -34,6 +34,9 @@ std::shared_ptr<ConnectionRegistry> ConnectionRegistry::Build(
     } else if (connection.type == "s3") {
       auto settings = ParseS3Settings(connection.settings, JoinPath("", name), errors);
       if (settings) registry->s3_.emplace(name, std::make_shared<S3Client>(name, *settings));
+    } else if (connection.type == "aws_sqs") {
+      auto settings = ParseSqsSettings(connection.settings, JoinPath("", name), errors);
+      if (settings) registry->sqs_.emplace(name, std::make_shared<SqsClient>(name, *settings));
     } else if (connection.type == "activemq") {
       auto endpoint = ParseStompEndpoint(connection.settings, JoinPath("", name), errors);
       if (endpoint) registry->stomp_.emplace(name, std::make_shared<StompClient>(name, *endpoint));
@@ -79,6 +82,7 @@ bool ConnectionRegistry::TakeOver(const ConnectionRegistry& previous,
   if (auto client = FindClient(previous.redis_, name)) taken = redis_.emplace(name, client).second;
   if (auto client = FindClient(previous.rabbitmq_, name)) taken = rabbitmq_.emplace(name, client).second;
   if (auto client = FindClient(previous.s3_, name)) taken = s3_.emplace(name, client).second;
+  if (auto client = FindClient(previous.sqs_, name)) taken = sqs_.emplace(name, client).second;
   if (auto client = FindClient(previous.postgresql_, name)) {
     taken = postgresql_.emplace(name, client).second;
   }
@@ -122,6 +126,10 @@ std::shared_ptr<S3Client> ConnectionRegistry::S3(std::string_view name) const {
   return FindClient(s3_, name);
 }
 
+std::shared_ptr<SqsClient> ConnectionRegistry::Sqs(std::string_view name) const {
+  return FindClient(sqs_, name);
+}
+
 std::shared_ptr<PostgresqlClient> ConnectionRegistry::Postgresql(std::string_view name) const {
   return FindClient(postgresql_, name);
 }
@@ -151,6 +159,7 @@ boost::json::object ConnectionRegistry::Health() const {
   for (const auto& [name, client] : redis_) out[name] = client->State();
   for (const auto& [name, client] : rabbitmq_) out[name] = client->State();
   for (const auto& [name, client] : s3_) out[name] = client->State();
+  for (const auto& [name, client] : sqs_) out[name] = client->State();
   for (const auto& [name, client] : postgresql_) out[name] = client->State();
   for (const auto& [name, client] : stomp_) out[name] = client->State();
   for (const auto& [name, client] : mqtt_) out[name] = client->State();

@@ -19,6 +19,7 @@
 #include "connections/rabbitmq/rabbitmq_client.hpp"
 #include "connections/redis/redis_client.hpp"
 #include "connections/s3/s3_client.hpp"
+#include "connections/sqs/sqs_client.hpp"
 #include "connections/stomp/stomp_client.hpp"
 #include "connections/zeromq/zeromq_client.hpp"
 #include "modules/module.hpp"
@@ -40,6 +41,7 @@ class ConnectionRegistry {
   std::shared_ptr<RedisClient> Redis(std::string_view name) const;
   std::shared_ptr<RabbitmqClient> Rabbitmq(std::string_view name) const;
   std::shared_ptr<S3Client> S3(std::string_view name) const;
+  std::shared_ptr<SqsClient> Sqs(std::string_view name) const;
   std::shared_ptr<PostgresqlClient> Postgresql(std::string_view name) const;
   std::shared_ptr<StompClient> Stomp(std::string_view name) const;
   std::shared_ptr<MqttClient> Mqtt(std::string_view name) const;
@@ -63,6 +65,7 @@ class ConnectionRegistry {
   std::map<std::string, std::shared_ptr<RedisClient>, std::less<>> redis_;
   std::map<std::string, std::shared_ptr<RabbitmqClient>, std::less<>> rabbitmq_;
   std::map<std::string, std::shared_ptr<S3Client>, std::less<>> s3_;
+  std::map<std::string, std::shared_ptr<SqsClient>, std::less<>> sqs_;
   std::map<std::string, std::shared_ptr<PostgresqlClient>, std::less<>> postgresql_;
   std::map<std::string, std::shared_ptr<StompClient>, std::less<>> stomp_;
   std::map<std::string, std::shared_ptr<MqttClient>, std::less<>> mqtt_;

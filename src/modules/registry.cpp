@@ -4,6 +4,7 @@
 
 #include "modules/activemq/activemq_module.hpp"
 #include "modules/clickhouse/clickhouse_module.hpp"
+#include "modules/aws_sqs/aws_sqs_module.hpp"
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/kafka/kafka_module.hpp"
 #include "modules/log/log_module.hpp"
@@ -23,6 +24,7 @@ namespace {
 
 constexpr std::array kModules = {
     ModuleEntry{"activemq", &CreateActivemqModule, "activemq"},
+    ModuleEntry{"aws_sqs", &CreateAwsSqsModule, "aws_sqs"},
     ModuleEntry{"clickhouse", &CreateClickhouseModule, "clickhouse"},
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"kafka", &CreateKafkaModule, "kafka"},
@@ -41,7 +43,7 @@ constexpr std::array kModules = {
     ModuleEntry{"zeromq", &CreateZeromqModule},
 };
 
-constexpr std::array<std::string_view, 2> kPlanned = {"aws_sqs", "gcp_pubsub"};
+constexpr std::array<std::string_view, 1> kPlanned = {"gcp_pubsub"};
 
 }  // namespace
 

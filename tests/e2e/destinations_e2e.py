@@ -2,9 +2,9 @@
 each read back where it landed: Kafka (librdkafka's mock cluster: no Kafka broker can be
 installed here), ActiveMQ (STOMP, through RabbitMQ's STOMP plugin), MQTT (a private mosquitto),
 WebSocket (a python3-websockets server), MySQL (a private MariaDB), ZeroMQ (PUSH to a python3-zmq
-PULL peer), ClickHouse (a private clickhouse-server), plus RabbitMQ (AMQP) and save_to_disk. The
-helpers come from the per-destination tests, imported as modules so that their tests do not run
-here again.
+PULL peer), ClickHouse (a private clickhouse-server), AWS SQS (sqslite behind the SigV4-checking
+proxy), plus RabbitMQ (AMQP) and save_to_disk. The helpers come from the per-destination tests,
+imported as modules so that their tests do not run here again.
 """
 import json
 import os
@@ -19,7 +19,9 @@ import rabbitmq_e2e
 import websocket_e2e
 import zeromq_e2e
 from gateway import Gateway, wait_until
-from services import ClickhouseServer, KafkaMockCluster, MariadbServer, MosquittoServer, services_env
+from services import (ClickhouseServer, KafkaMockCluster, MariadbServer, MosquittoServer,
+                      SqsStandIn, services_env)
+from sigv4_proxy import SigV4Proxy
 
 ENV = services_env()
 AUTH = {"Authorization": "Bearer every-destination"}
@@ -38,6 +40,9 @@ class EveryDestinationTest(unittest.TestCase):
         self.disk = tempfile.mkdtemp(prefix="wg-all-disk-")
         self.mariadb = MariadbServer()
         self.clickhouse = ClickhouseServer()
+        self.sqs = SqsStandIn()
+        self.sqs_proxy = SigV4Proxy(self.sqs.port, {"AKIDALL": "all-secret"}, service="sqs",
+                                    upstream_host=self.sqs.host)
         self.gateway = None
 
     def tearDown(self):
@@ -50,6 +55,8 @@ class EveryDestinationTest(unittest.TestCase):
         self.mariadb.close()
         self.pull.close()
         self.clickhouse.close()
+        self.sqs_proxy.close()
+        self.sqs.close()
         for queue in (self.queue, self.stomp_queue):
             self.broker.delete(queue)
         self.broker.close()
@@ -68,6 +75,9 @@ class EveryDestinationTest(unittest.TestCase):
                         "database": "gw"},
             "warehouse": {"type": "clickhouse", "host": "127.0.0.1",
                           "port": self.clickhouse.http_port},
+            "sqs": {"type": "aws_sqs", "aws_access_key_id": "AKIDALL",
+                    "aws_secret_access_key": "all-secret",
+                    "endpoint_url": "http://127.0.0.1:%d" % self.sqs_proxy.port},
         }
         chain = [
             {"module": "rabbitmq", "connection": "amqp",
@@ -84,6 +94,8 @@ class EveryDestinationTest(unittest.TestCase):
             {"module": "zeromq",
              "module-config": {"endpoint": "tcp://127.0.0.1:%d" % self.pull.port,
                                "socket_type": "PUSH", "allowed_hosts": ["127.0.0.1"]}},
+            {"module": "aws_sqs", "connection": "sqs",
+             "module-config": {"queue_name": "wg-all-orders"}},
             {"module": "save_to_disk", "module-config": {"base_dir": self.disk}},
             {"module": "mysql", "connection": "mariadb", "module-config": {"table": "orders"}},
             {"module": "clickhouse", "connection": "warehouse",
@@ -118,6 +130,10 @@ class EveryDestinationTest(unittest.TestCase):
         rows = self.clickhouse.rows("SELECT id, webhook_id, payload FROM all_orders")
         self.assertEqual([(r["id"], r["webhook_id"], json.loads(r["payload"])) for r in rows],
                          [(answer["id"], "orders", payload)])
+        sqs = self.sqs.receive(self.sqs.queue_url("wg-all-orders"))
+        self.assertEqual([(json.loads(m["body"]), m["attributes"]["webhook-delivery-id"][1])
+                          for m in sqs], [(payload, answer["id"])])
+        self.assertEqual(self.sqs_proxy.rejected, [])
         files = os.listdir(self.disk)
         self.assertEqual(len(files), 1)
         with open(os.path.join(self.disk, files[0])) as f:

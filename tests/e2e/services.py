@@ -579,3 +579,132 @@ class ClickhouseServer:
         """The rows of a SELECT, as dicts (FORMAT JSONEachRow is appended)."""
         text = self.query(sql + " FORMAT JSONEachRow").decode()
         return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+SQSLITE_CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                           "sqslite", "node_modules", "sqslite", "bin", "cli.js")
+SQS_NAMESPACE = "{http://queue.amazonaws.com/doc/2012-11-05/}"
+
+
+class SqsStandIn:
+    """A private sqslite (npm, pinned in tools/sqslite, installed by `scripts/services start`): the
+    SQS query API (CreateQueue, GetQueueUrl, SendMessage with message attributes, ReceiveMessage,
+    AWS.SimpleQueueService.NonExistentQueue) in memory, on a free port. It can be stopped and
+    started again on the same port; its queues do not survive that.
+
+    What it does not do, and how the tests cope: it checks no signature (the tests put a
+    sigv4_proxy.SigV4Proxy in front); it only finds a queue by a URL on "localhost:<port>", while
+    it answers GetQueueUrl with the Host header it got (so requests send Host localhost:<port>);
+    it ignores MessageDeduplicationId and DelaySeconds, and its MD5OfMessageAttributes is not
+    AWS's digest; ReceiveMessage hides a message for good (no visibility timeout return).
+    """
+
+    def __init__(self):
+        require("node")
+        if not os.path.exists(SQSLITE_CLI):
+            raise RuntimeError("sqslite is not installed: run `bash scripts/services start`")
+        self.port = free_port()
+        self.host = "localhost:%d" % self.port
+        self.dir = tempfile.mkdtemp(prefix="wg-sqslite-")
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "sqslite.log"), "a")
+        self.process = subprocess.Popen(
+            ["node", SQSLITE_CLI, "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log, stderr=self.log)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                if self.call("ListQueues")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("sqslite did not start; see %s/sqslite.log" % self.dir)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self.log.close()
+
+    def call(self, action, params=()):
+        """A query-API request (unsigned); returns (status, XML root element or None)."""
+        import http.client
+        import urllib.parse
+        import xml.etree.ElementTree as ET
+        body = urllib.parse.urlencode([("Action", action), ("Version", "2012-11-05"),
+                                       *list(params)])
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("POST", "/", body=body, headers={
+                "Host": self.host, "Content-Type": "application/x-www-form-urlencoded"})
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        try:
+            return response.status, ET.fromstring(raw)
+        except ET.ParseError:
+            return response.status, None
+
+    def queue_url(self, name):
+        return "http://%s/queues/%s" % (self.host, name)
+
+    def create_queue(self, name, fifo=False):
+        params = [("QueueName", name)]
+        if fifo:
+            params += [("Attribute.1.Name", "FifoQueue"), ("Attribute.1.Value", "true")]
+        status, root = self.call("CreateQueue", params)
+        if status != 200:
+            raise RuntimeError("CreateQueue %s: HTTP %d" % (name, status))
+        return root.find(".//%sQueueUrl" % SQS_NAMESPACE).text
+
+    def get_queue_url(self, name):
+        """The URL, or None when the queue does not exist."""
+        status, root = self.call("GetQueueUrl", [("QueueName", name)])
+        if status != 200:
+            return None
+        return root.find(".//%sQueueUrl" % SQS_NAMESPACE).text
+
+    def receive(self, queue_url, maximum=10):
+        """Up to `maximum` messages: dicts with body, message_id, md5 and attributes
+        {name: (data type, string value)}."""
+        status, root = self.call("ReceiveMessage", [
+            ("QueueUrl", queue_url), ("MaxNumberOfMessages", str(maximum)),
+            ("MessageAttributeName.1", "All"), ("AttributeName.1", "All")])
+        if status != 200:
+            raise RuntimeError("ReceiveMessage %s: HTTP %d" % (queue_url, status))
+        messages = []
+        for message in root.iter(SQS_NAMESPACE + "Message"):
+            attributes = {}
+            for attribute in message.findall(SQS_NAMESPACE + "MessageAttribute"):
+                value = attribute.find(SQS_NAMESPACE + "Value")
+                string = value.find(SQS_NAMESPACE + "StringValue")
+                attributes[attribute.find(SQS_NAMESPACE + "Name").text] = (
+                    value.find(SQS_NAMESPACE + "DataType").text,
+                    string.text if string is not None else None)
+            messages.append({"body": message.find(SQS_NAMESPACE + "Body").text or "",
+                             "message_id": message.find(SQS_NAMESPACE + "MessageId").text,
+                             "md5": message.find(SQS_NAMESPACE + "MD5OfBody").text,
+                             "attributes": attributes})
+        return messages
+
+    def receive_count(self, queue_url, count, timeout=15.0):
+        """Receives until `count` messages came (or the timeout); returns them all."""
+        messages = []
+        deadline = time.time() + timeout
+        while len(messages) < count and time.time() < deadline:
+            got = self.receive(queue_url)
+            messages += got
+            if not got:
+                time.sleep(0.05)
+        return messages
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,9 +1,10 @@
-"""AWS Signature Version 4 for the S3 tests, in the standard library only.
+"""AWS Signature Version 4 for the S3 and SQS tests, in the standard library only.
 
-s3rver does not verify signatures, so SigV4Proxy stands in front of it: it recomputes the
-signature of every request from the AWS spec (canonical request, string to sign, signing key),
-answers 403 SignatureDoesNotMatch when the Authorization header differs, and otherwise forwards the
-request to s3rver. `signed_request` is the matching client, used to read objects back.
+Neither s3rver nor sqslite verifies signatures, so SigV4Proxy stands in front of them: it
+recomputes the signature of every request from the AWS spec (canonical request, string to sign,
+signing key), answers 403 SignatureDoesNotMatch when the Authorization header differs (or signs
+for another service than `service`), and otherwise forwards the request. `signed_request` is the
+matching client, used to read objects back.
 """
 import hashlib
 import hmac
@@ -70,12 +71,14 @@ def signed_request(endpoint_port, method, path, access_key, secret, region="us-e
         connection.close()
 
 
-def verify(authorization, method, path, query, headers, secrets):
+def verify(authorization, method, path, query, headers, secrets, body=b"", service_wanted=None):
     """Returns None when the Authorization header is a valid signature, else the reason."""
     if not authorization.startswith("AWS4-HMAC-SHA256 "):
         return "missing or non-SigV4 Authorization header"
     fields = dict(part.strip().split("=", 1) for part in authorization[17:].split(","))
     access_key, date, region, service, _ = fields["Credential"].split("/")
+    if service_wanted is not None and service != service_wanted:
+        return "signed for service %r, not %r" % (service, service_wanted)
     secret = secrets.get(access_key)
     if secret is None:
         return "unknown access key " + access_key
@@ -83,7 +86,8 @@ def verify(authorization, method, path, query, headers, secrets):
     amz_date = headers.get("x-amz-date", "")
     if amz_date[:8] != date:
         return "x-amz-date does not match the credential scope"
-    payload_hash = headers.get("x-amz-content-sha256", "")
+    # S3 signs the x-amz-content-sha256 header's value; other services the body's hash.
+    payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
     expected, canonical = signature(secret, method, path, query, headers, signed_names, amz_date,
                                     region, service, payload_hash)
     if not hmac.compare_digest(expected, fields["Signature"]):
@@ -94,9 +98,12 @@ def verify(authorization, method, path, query, headers, secrets):
 class SigV4Proxy:
     """A verifying reverse proxy on a free port in front of 127.0.0.1:upstream_port."""
 
-    def __init__(self, upstream_port, secrets):
+    def __init__(self, upstream_port, secrets, service=None, upstream_host=None):
+        """service: reject signatures for another service. upstream_host: the Host header sent
+        upstream (sqslite only knows queue URLs on "localhost:<port>")."""
         self.rejected = []  # reasons, for failure messages
         self.forwarded = 0
+        self.upstream_failures = 0  # requests answered 502 because the upstream was down
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -108,8 +115,10 @@ class SigV4Proxy:
                 path, _, query = self.path.partition("?")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 reason = verify(headers.get("authorization", ""), self.command, path, query,
-                                headers, secrets)
-                if reason is None and headers.get("x-amz-content-sha256") not in (
+                                headers, secrets, body, service)
+                # S3 requires x-amz-content-sha256; other services take it when present.
+                optional = (None,) if service not in (None, "s3") else ()
+                if reason is None and headers.get("x-amz-content-sha256") not in optional + (
                         hashlib.sha256(body).hexdigest(), "UNSIGNED-PAYLOAD"):
                     reason = "x-amz-content-sha256 does not match the body"
                 if reason is not None:
@@ -129,9 +138,22 @@ class SigV4Proxy:
                 try:
                     forward = {k: v for k, v in self.headers.items()
                                if k.lower() not in ("expect", "connection")}
-                    upstream.request(self.command, self.path, body=body or None, headers=forward)
-                    response = upstream.getresponse()
-                    data = response.read()
+                    if upstream_host:
+                        forward = {k: v for k, v in forward.items() if k.lower() != "host"}
+                        forward["Host"] = upstream_host
+                    try:
+                        upstream.request(self.command, self.path, body=body or None,
+                                         headers=forward)
+                        response = upstream.getresponse()
+                        data = response.read()
+                    except OSError as error:  # upstream down: a gateway error, as a proxy would
+                        proxy.upstream_failures += 1
+                        answer = ("upstream: %s" % error).encode()
+                        self.send_response(502)
+                        self.send_header("Content-Length", str(len(answer)))
+                        self.end_headers()
+                        self.wfile.write(answer)
+                        return
                     self.send_response(response.status)
                     for name, value in response.getheaders():
                         if name.lower() not in ("transfer-encoding", "connection", "keep-alive",

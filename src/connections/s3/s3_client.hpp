@@ -1,48 +1,32 @@
-// One shared S3 client per connection name of connections.json (type "s3"), built on libcurl.
-//
-// Requests run on one curl multi handle driven by a single thread the client owns (curl_multi_poll,
-// woken by curl_multi_wakeup when a request arrives): every transfer of the connection shares the
-// multi handle's connection cache, so webhooks reuse keep-alive connections, many uploads run at
-// once, and no HTTP thread ever blocks. (Integrating curl's socket callbacks into the Asio I/O
-// threads would save that one thread; it was not worth the extra machinery for one
-// upload per webhook.) Completions are posted back to the awaiting coroutine's executor.
-//
-// Signing is curl's CURLOPT_AWS_SIGV4. curl 7.88 quirks handled here (see
-// reference/deps-and-services.md §2c): it does not add x-amz-content-sha256, so callers set it;
-// an empty "Expect:" header would be signed but never sent, so none is passed; it does not sort
-// query strings, so a URL must carry an already sorted and encoded query (PutObject has none).
+// The shared client of an "s3" connection: the SigV4 client of connections/aws/ signing for "s3",
+// plus what only S3 needs (path-style addressing, object URLs).
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/json.hpp>
-
-#include <chrono>
-#include <deque>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
+#include <string_view>
 
 #include "config/json_reader.hpp"
+#include "connections/aws/aws_client.hpp"
 
 namespace wg {
 
-struct S3Settings {
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;  // AWS_SESSION_TOKEN, for temporary credentials from the environment
-  std::string region = "us-east-1";
-  std::string endpoint_url;  // empty: AWS itself; else an S3-compatible server, "http://host:port"
-  bool path_style = false;   // https://endpoint/bucket/key instead of https://bucket.endpoint/key
-  std::chrono::milliseconds timeout{30000};
-  std::chrono::milliseconds connect_timeout{5000};
+struct S3Settings : AwsSettings {
+  bool path_style = false;  // https://endpoint/bucket/key instead of https://bucket.endpoint/key
+};
+
+using S3Request = AwsRequest;
+using S3Response = AwsResponse;
+
+class S3Client : public AwsClient {
+ public:
+  S3Client(std::string name, S3Settings settings)
+      : AwsClient(std::move(name), "s3", settings), s3_settings_(std::move(settings)) {}
+  const S3Settings& settings() const { return s3_settings_; }
+
+ private:
+  S3Settings s3_settings_;
 };
 
 // Reads `aws_access_key_id`, `aws_secret_access_key` (else AWS_ACCESS_KEY_ID /
@@ -50,97 +34,16 @@ struct S3Settings {
 std::optional<S3Settings> ParseS3Settings(const boost::json::object& settings,
                                           const std::string& path, ConfigErrors& errors);
 
-// RFC 3986 encoding as SigV4 wants it: unreserved characters stay, '/' stays when keep_slash.
-std::string S3UriEncode(std::string_view text, bool keep_slash);
+inline std::string S3UriEncode(std::string_view text, bool keep_slash) {
+  return AwsUriEncode(text, keep_slash);
+}
 
 // The object's URL: path style (endpoint/bucket/key) or virtual-hosted (bucket.endpoint/key).
 std::string S3ObjectUrl(const S3Settings& settings, std::string_view bucket, std::string_view key);
 
 // CURLOPT_AWS_SIGV4's provider string: "aws:amz:<region>:s3".
-std::string S3SigV4Provider(std::string_view region);
-
-// Lower-case hex SHA-256, the x-amz-content-sha256 value.
-std::string Sha256Hex(std::string_view data);
-
-struct S3Request {
-  std::string method = "PUT";
-  std::string url;
-  std::vector<std::string> headers;  // "Name: value"; x-amz-content-sha256 is added from body
-  std::string body;
-};
-
-struct S3Response {
-  int curl_code = 0;       // CURLcode; 0 when the server answered
-  std::string curl_error;  // curl's message when curl_code != 0
-  long status = 0;         // HTTP status
-  std::string body;        // at most 64 KiB of the answer (S3 error documents are small)
-};
-
-class S3Client {
- public:
-  S3Client(std::string name, S3Settings settings);
-  ~S3Client();
-  S3Client(const S3Client&) = delete;
-  S3Client& operator=(const S3Client&) = delete;
-
-  // Runs the request; completes on the caller's executor. Never throws for transfer errors.
-  template <typename Token>
-  auto AsyncPerform(S3Request request, Token&& token) {
-    return boost::asio::async_initiate<Token, void(S3Response)>(
-        [this](auto handler, S3Request request) {
-          Submit(std::move(request),
-                 std::make_unique<Completion<decltype(handler)>>(std::move(handler)));
-        },
-        token, std::move(request));
-  }
-
-  // "not used yet", "ok" (the last request got an answer) or "down: <last transfer error>".
-  std::string State() const;
-  const std::string& name() const { return name_; }
-  const S3Settings& settings() const { return settings_; }
-
- private:
-  // The awaiting handler, type-erased by hand (Boost 1.81's any_completion_handler recurses
-  // forever in its move assignment), with outstanding work on its executor.
-  struct CompletionBase {
-    virtual ~CompletionBase() = default;
-    virtual void Post(S3Response response) = 0;
-  };
-  template <typename Handler>
-  struct Completion final : CompletionBase {
-    explicit Completion(Handler h)
-        : handler(std::move(h)),
-          work(boost::asio::prefer(boost::asio::get_associated_executor(handler),
-                                   boost::asio::execution::outstanding_work.tracked)) {}
-    void Post(S3Response response) override {
-      boost::asio::post(work, [handler = std::move(handler),
-                               response = std::move(response)]() mutable {
-        std::move(handler)(std::move(response));
-      });
-    }
-    Handler handler;
-    boost::asio::any_io_executor work;
-  };
-
-  struct Transfer;
-  void Submit(S3Request request, std::unique_ptr<CompletionBase> completion);
-  void Run();
-  void Start(std::unique_ptr<Transfer> transfer);
-  void Finish(Transfer* transfer, int curl_code);
-
-  std::string name_;
-  S3Settings settings_;
-  void* multi_ = nullptr;  // CURLM*
-  std::thread thread_;
-
-  mutable std::mutex mutex_;
-  bool stopping_ = false;
-  std::deque<std::unique_ptr<Transfer>> incoming_;
-  std::string state_ = "not used yet";
-
-  // Only touched by the curl thread.
-  std::vector<std::unique_ptr<Transfer>> active_;
-  std::vector<void*> idle_handles_;  // CURL* kept for reuse
-};
+inline std::string S3SigV4Provider(std::string_view region) {
+  return AwsSigV4Provider(region, "s3");
+}
 
 }  // namespace wg

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "config/names.hpp"
+#include "connections/aws/aws_client.hpp"
 
 namespace wg {
 namespace {
@@ -76,17 +77,6 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
   }
-}
-
-std::string_view XmlElement(std::string_view xml, std::string_view name) {
-  std::string open = fmt::format("<{}>", name);
-  std::string close = fmt::format("</{}>", name);
-  auto start = xml.find(open);
-  if (start == std::string_view::npos) return {};
-  start += open.size();
-  auto end = xml.find(close, start);
-  if (end == std::string_view::npos) return {};
-  return xml.substr(start, end - start);
 }
 
 }  // namespace
