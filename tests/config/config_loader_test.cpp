@@ -157,14 +157,14 @@ TEST_F(ConfigLoaderTest, TypeErrorsAreReported) {
 TEST_F(ConfigLoaderTest, MissingModuleAndNotYetSupportedFeatures) {
   auto result = Load(R"({
     "a": {"data_type": "json"},
-    "b": {"module": "clickhouse"},
+    "b": {"module": "gcp_pubsub"},
     "c": {"module": "log", "recaptcha": {"secret_key": ""}}
   })");
   auto messages = Messages(result);
   EXPECT_THAT(messages,
               ::testing::UnorderedElementsAre(
                   HasSubstr("/a: needs \"module\" or \"chain\""),
-                  HasSubstr("/b/module: module \"clickhouse\" is not available in this build yet"),
+                  HasSubstr("/b/module: module \"gcp_pubsub\" is not available in this build yet"),
                   HasSubstr("/c/recaptcha/secret_key: reCAPTCHA secret key not configured (empty "
                             "secret_key)")));
 }
