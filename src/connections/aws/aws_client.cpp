@@ -2,13 +2,14 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 #include <cstdio>
 #include <cstdlib>
+
+#include "auth/crypto.hpp"
 
 namespace wg {
 namespace asio = boost::asio;
@@ -116,19 +117,7 @@ std::string_view XmlElement(std::string_view xml, std::string_view name) {
   return xml.substr(start, end - start);
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
+std::string Sha256Hex(std::string_view data) { return HexEncode(ComputeDigest("SHA256", {data})); }
 
 struct AwsClient::Transfer {
   AwsRequest request;

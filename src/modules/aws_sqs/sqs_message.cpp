@@ -1,12 +1,12 @@
 #include "modules/aws_sqs/sqs_message.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <boost/url/parse.hpp>
 
+#include "auth/crypto.hpp"
 #include "connections/aws/aws_client.hpp"
 #include "util/base64.hpp"
 
@@ -358,18 +358,6 @@ Outcome CheckSqsSendAnswer(std::string_view xml, std::string_view body, std::str
   return Outcome::Delivered();
 }
 
-std::string Md5Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
+std::string Md5Hex(std::string_view data) { return HexEncode(ComputeDigest("MD5", {data})); }
 
 }  // namespace wg
