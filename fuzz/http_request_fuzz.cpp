@@ -156,8 +156,8 @@ bool HandleOneRequest(Gateway& gateway, std::string_view& input) {
   }
   CheckAnswer(answer);
   const bool keep_alive = request.keep_alive() && !answer.close;
-  std::ostringstream wire;
-  wire << wg::BuildResponse(std::move(answer), request.version(), keep_alive);
+  std::string wire = wg::SerializeResponse(std::move(answer), request.version(), keep_alive);
+  if (wire.find("\r\n\r\n") == std::string::npos) __builtin_trap();
   return keep_alive;
 }
 

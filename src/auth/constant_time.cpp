@@ -1,15 +1,25 @@
 #include "auth/constant_time.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+
+#include <algorithm>
+#include <string>
+
+#include "auth/crypto.hpp"
 
 namespace wg {
 namespace {
 
 std::array<unsigned char, 32> Digest(std::string_view text) {
-  std::array<unsigned char, 32> out{};
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
-  return out;
+  std::array<unsigned char, 64> out{};  // EVP_MAX_MD_SIZE
+  if (ComputeDigestInto("SHA256", {text}, out.data()) != 32) {
+    // OpenSSL failed: a random digest, so that nothing matches it.
+    std::string random = RandomBytes(32);
+    std::copy(random.begin(), random.end(), out.begin());
+  }
+  std::array<unsigned char, 32> digest{};
+  std::copy_n(out.begin(), 32, digest.begin());
+  return digest;
 }
 
 }  // namespace

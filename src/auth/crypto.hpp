@@ -14,6 +14,9 @@ std::string ComputeHmac(const char* digest, std::string_view key,
 
 // Hash of the concatenated parts ("MD5", "SHA256", ...): raw bytes, empty on failure.
 std::string ComputeDigest(const char* digest, std::initializer_list<std::string_view> parts);
+// The same into `out` (room for EVP_MAX_MD_SIZE, 64 bytes): the digest's size, 0 on failure.
+size_t ComputeDigestInto(const char* digest, std::initializer_list<std::string_view> parts,
+                         unsigned char* out);
 
 std::string HexEncode(std::string_view bytes);  // lower case
 

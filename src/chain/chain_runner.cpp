@@ -63,10 +63,9 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
   result.module = item.module_name;
   result.status = ItemStatus::kFailed;
   const int attempts = item.retry.Attempts();
-  auto cancelled = [&]() -> asio::awaitable<bool> {
-    auto state = co_await asio::this_coro::cancellation_state;
-    co_return state.cancelled() != asio::cancellation_type::none;
-  };
+  // Whether the group cancelled this item (timeout, or another item failed fast). Read where
+  // needed rather than through a helper coroutine: this runs for every item of every webhook.
+  auto cancellation = co_await asio::this_coro::cancellation_state;
 
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     result.attempts = attempt;
@@ -79,7 +78,9 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
       // Modules report failures as outcomes; an exception is a bug or a cancellation.
       outcome = Outcome::Permanent(fmt::format("module raised: {}", error.what()));
     }
-    if (co_await cancelled()) co_return;  // the group has already recorded this item
+    if (cancellation.cancelled() != asio::cancellation_type::none) {
+      co_return;  // the group has already recorded this item
+    }
     if (options->metrics) {
       options->metrics->CountAttempt(options->webhook, item.module_name, OutcomeName(outcome.kind),
                                      Clock::now() - attempt_start);
@@ -97,7 +98,7 @@ asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
     asio::steady_timer backoff(co_await asio::this_coro::executor,
                                item.retry.DelayAfter(attempt, ThreadRng()));
     auto [ec] = co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || co_await cancelled()) co_return;
+    if (ec || cancellation.cancelled() != asio::cancellation_type::none) co_return;
   }
 
   result.duration = Since(start);

@@ -1,8 +1,6 @@
 // Answers as the HTTP layer writes them: JSON bodies, the Python project's security headers.
 #pragma once
 
-#include <boost/beast/http.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,8 +19,12 @@ struct HttpAnswer {
   static HttpAnswer Error(unsigned status, std::string_view detail);
 };
 
-using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
-
-HttpResponse BuildResponse(HttpAnswer answer, unsigned http_version, bool keep_alive);
+// The answer as bytes on the wire: status line, the security headers (an answer's header of the
+// same name replaces one, names compared without case), the answer's other headers,
+// Content-Length, Connection when it differs from the version's default, then the body unless
+// `with_body` is false (HEAD: Content-Length still tells the body's size). Written directly
+// rather than through a Beast serializer: it runs for every request (docs/performance.md).
+std::string SerializeResponse(HttpAnswer answer, unsigned http_version, bool keep_alive,
+                              bool with_body = true);
 
 }  // namespace wg

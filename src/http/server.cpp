@@ -11,6 +11,10 @@ using asio::ip::tcp;
 
 namespace {
 
+// How often each thread looks for reads and writes past their deadline: timeouts fire up to
+// this much late.
+constexpr std::chrono::milliseconds kSweepPeriod{200};
+
 asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, SessionRegistry& registry,
                                  const Router& router, Logger& logger) {
   for (;;) {
@@ -72,6 +76,7 @@ void Server::Start() {
     Worker* w = worker.get();
     w->guard.emplace(w->io.get_executor());
     asio::co_spawn(w->io, AcceptLoop(*w->acceptor, w->registry, router_, logger_), asio::detached);
+    asio::co_spawn(w->io, SweepDeadlines(w->registry, kSweepPeriod), asio::detached);
     w->thread = std::thread([w] { w->io.run(); });
   }
 }
@@ -90,7 +95,7 @@ void Server::BeginShutdown() {
       boost::system::error_code ignored;
       if (w->acceptor) w->acceptor->close(ignored);
       for (SessionState* session : w->registry.sessions) {
-        if (session->idle) session->stream->cancel();
+        if (session->idle) session->socket->cancel(ignored);
       }
     });
   }

@@ -65,6 +65,22 @@ bool ExpectsContinue(const http::fields& fields) {
   return it != fields.end() && beast::iequals(it->value(), "100-continue");
 }
 
+// Sets the deadline of the next read or write from now.
+void ExpiresAfter(SessionState& state, std::chrono::milliseconds timeout) {
+  state.deadline = SessionState::Clock::now() + timeout;
+}
+
+// Writes the whole answer under the deadline. Asynchronously even when the socket would take it
+// at once: a synchronous send let the next read start immediately and mostly find nothing yet,
+// one failed recv per request more (measured: docs/performance.md).
+asio::awaitable<beast::error_code> WriteAll(tcp::socket& socket, std::string_view bytes,
+                                            SessionState& state,
+                                            std::chrono::milliseconds timeout) {
+  ExpiresAfter(state, timeout);
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kUseTuple);
+  co_return ec;
+}
+
 // Removes the session from the registry whatever way the coroutine ends.
 struct Registration {
   Registration(SessionRegistry& registry, SessionState& state) : registry(registry), state(state) {
@@ -109,8 +125,8 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       peer_address = address.to_string();
     }
   }
-  beast::tcp_stream stream(std::move(socket));
-  SessionState state{&stream, true};
+  tcp::socket& stream = socket;
+  SessionState state{&socket, true};
   Registration registration(registry, state);
   const RequestLimits& limits = router.pipeline().limits();
   beast::flat_buffer buffer(kMaxReadBufferBytes);
@@ -123,7 +139,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     // Wait for the first byte of the next request under the idle timeout...
     state.idle = true;
     if (buffer.size() == 0) {
-      stream.expires_after(limits.idle_timeout);
+      ExpiresAfter(state, limits.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
       if (ec) break;  // closed, idle timeout, or shutdown
       buffer.commit(n);
@@ -137,17 +153,21 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     // No body limit while reading the head: the pipeline answers an oversized Content-Length
     // with its own 413 (after authentication), and the limit is set before any body byte.
     parser.body_limit(boost::none);
-    stream.expires_after(limits.header_timeout);
+    ExpiresAfter(state, limits.header_timeout);
     auto [head_ec, head_n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
     if (head_ec) {
+      std::optional<HttpAnswer> refusal;
       if (head_ec == http::error::header_limit) {
-        auto response = BuildResponse(HttpAnswer::Error(431, "Request header fields too large"), 11, false);
-        co_await http::async_write(stream, response, kUseTuple);
-      } else if (head_ec != beast::error::timeout && head_ec != http::error::end_of_stream &&
-                 head_ec != asio::error::eof && head_ec != asio::error::operation_aborted &&
+        refusal = HttpAnswer::Error(431, "Request header fields too large");
+      } else if (head_ec != http::error::end_of_stream && head_ec != asio::error::eof &&
+                 head_ec != asio::error::operation_aborted &&
                  head_ec != asio::error::connection_reset) {
-        auto response = BuildResponse(HttpAnswer::Error(400, "Bad Request"), 11, false);
-        co_await http::async_write(stream, response, kUseTuple);
+        refusal = HttpAnswer::Error(400, "Bad Request");
+      }
+      if (refusal) {
+        std::string bytes = SerializeResponse(std::move(*refusal), 11, false);
+        auto writing = WriteAll(stream, bytes, state, limits.body_timeout);
+        co_await std::move(writing);
       }
       break;
     }
@@ -192,8 +212,9 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     } else if (auto* admin_request = std::get_if<AdminRequest>(&route)) {
       // Admin calls take their parameters from the query; a body is read and ignored.
       parser.body_limit(kMaxAdminBodyBytes);
-      stream.expires_after(limits.body_timeout);
+      ExpiresAfter(state, limits.body_timeout);
       auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      state.deadline = SessionState::Clock::time_point::max();
       if (body_ec) {
         auto problem = BodyReadProblem(body_ec);
         if (!problem) break;
@@ -206,11 +227,13 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       auto& admission = std::get<Admission>(route);
       if (ExpectsContinue(request.base())) {
         http::response<http::empty_body> proceed(http::status::continue_, version);
+        ExpiresAfter(state, limits.body_timeout);
         co_await http::async_write(stream, proceed, kUseTuple);
       }
       parser.body_limit(limits.max_body_bytes);
-      stream.expires_after(limits.body_timeout);
+      ExpiresAfter(state, limits.body_timeout);
       auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      state.deadline = SessionState::Clock::time_point::max();  // the chain has its own timeout
       if (body_ec == http::error::body_limit) {
         answer = HttpAnswer::Error(413, fmt::format("Payload too large: more than {} bytes (max: {})",
                                                     limits.max_body_bytes, limits.max_body_bytes));
@@ -229,15 +252,32 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
 
     router.Answered(call, answer.status);
     const bool close = answer.close || !keep_alive || registry.draining;
-    auto response = BuildResponse(std::move(answer), version, !close);
-    if (request.method() == http::verb::head) response.body().clear();  // keeps Content-Length
-    stream.expires_after(limits.body_timeout);
-    auto [write_ec, write_n] = co_await http::async_write(stream, response, kUseTuple);
+    std::string bytes =
+        SerializeResponse(std::move(answer), version, !close, request.method() != http::verb::head);
+    auto writing = WriteAll(stream, bytes, state, limits.body_timeout);
+    beast::error_code write_ec = co_await std::move(writing);
     if (write_ec || close) break;
   }
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.close();
+  stream.shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close(ignored);
+}
+
+asio::awaitable<void> SweepDeadlines(SessionRegistry& registry, std::chrono::milliseconds period) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    const auto now = SessionState::Clock::now();
+    for (SessionState* session : registry.sessions) {
+      if (session->deadline <= now) {
+        session->deadline = SessionState::Clock::time_point::max();
+        beast::error_code ignored;
+        session->socket->cancel(ignored);
+      }
+    }
+  }
 }
 
 }  // namespace wg

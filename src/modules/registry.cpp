@@ -3,8 +3,9 @@
 #include <array>
 
 #include "modules/activemq/activemq_module.hpp"
-#include "modules/clickhouse/clickhouse_module.hpp"
 #include "modules/aws_sqs/aws_sqs_module.hpp"
+#include "modules/clickhouse/clickhouse_module.hpp"
+#include "modules/discard/discard_module.hpp"
 #include "modules/http_webhook/http_webhook_module.hpp"
 #include "modules/kafka/kafka_module.hpp"
 #include "modules/log/log_module.hpp"
@@ -26,6 +27,7 @@ constexpr std::array kModules = {
     ModuleEntry{"activemq", &CreateActivemqModule, "activemq"},
     ModuleEntry{"aws_sqs", &CreateAwsSqsModule, "aws_sqs"},
     ModuleEntry{"clickhouse", &CreateClickhouseModule, "clickhouse"},
+    ModuleEntry{"discard", &CreateDiscardModule},
     ModuleEntry{"http_webhook", &CreateHttpWebhookModule},
     ModuleEntry{"kafka", &CreateKafkaModule, "kafka"},
     ModuleEntry{"log", &CreateLogModule},

@@ -109,9 +109,9 @@ TEST_F(ConfigLoaderTest, ReportsEveryErrorWithItsPath) {
   EXPECT_THAT(
       messages,
       ::testing::UnorderedElementsAre(
-          HasSubstr(
-              "webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
-              "activemq, aws_sqs, clickhouse, http_webhook, kafka, log, mariadb, mqtt, mysql, "),
+          HasSubstr("webhooks.json: /orders/chain/0/module: unknown module \"reddis\" (known: "
+                    "activemq, aws_sqs, clickhouse, discard, http_webhook, kafka, log, mariadb, "
+                    "mqtt, mysql, "),
           HasSubstr("webhooks.json: /orders/chain/1/colour: unknown key in chain item"),
           HasSubstr("webhooks.json: /orders/chain-config/execution: must be \"sequential\" or "
                     "\"parallel\", got \"sideways\""),

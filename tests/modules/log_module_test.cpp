@@ -22,6 +22,20 @@ TEST(LogModuleTest, OneRedactedJsonLine) {
   EXPECT_THAT(line, Not(HasSubstr("s3cret")));
 }
 
+TEST(LogModuleTest, SensitiveKeysMatchInAnyCaseWithDashOrUnderscore) {
+  auto delivery = testing::MakeDelivery(
+      R"({"X-Api-Key":"k1","Refresh-Token":"k2","MyCREDIT_CARD_no":"k3","apple":"kept","ke":"y"})");
+  std::string line = RenderLogEntry(*delivery, false, true);
+  EXPECT_THAT(line, HasSubstr(R"("X-Api-Key":"[REDACTED]")"));
+  EXPECT_THAT(line, HasSubstr(R"("Refresh-Token":"[REDACTED]")"));
+  EXPECT_THAT(line, HasSubstr(R"("MyCREDIT_CARD_no":"[REDACTED]")"));
+  EXPECT_THAT(line, HasSubstr(R"("apple":"kept")"));
+  EXPECT_THAT(line, HasSubstr(R"("ke":"y")"));
+  EXPECT_THAT(line, Not(HasSubstr("k1")));
+  EXPECT_THAT(line, Not(HasSubstr("k2")));
+  EXPECT_THAT(line, Not(HasSubstr("k3")));
+}
+
 TEST(LogModuleTest, RedactionCanBeTurnedOff) {
   auto delivery = testing::MakeDelivery(R"({"password":"hunter2"})");
   EXPECT_THAT(RenderLogEntry(*delivery, false, false), HasSubstr("hunter2"));

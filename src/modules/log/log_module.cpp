@@ -23,14 +23,24 @@ constexpr std::array<std::string_view, 25> kSensitive = {
 constexpr std::string_view kRedacted = "[REDACTED]";
 constexpr int kMaxDepth = 32;
 
+// Whether `key` contains `word` ignoring ASCII case, where an underscore of `word` also matches
+// a dash ("api_key" matches "X-Api-Key"). No allocation: runs for every header and payload key.
+bool ContainsWord(std::string_view key, std::string_view word) {
+  if (word.size() > key.size()) return false;
+  for (size_t start = 0; start + word.size() <= key.size(); ++start) {
+    size_t i = 0;
+    for (; i < word.size(); ++i) {
+      char c = static_cast<char>(std::tolower(static_cast<unsigned char>(key[start + i])));
+      if (c != word[i] && !(word[i] == '_' && c == '-')) break;
+    }
+    if (i == word.size()) return true;
+  }
+  return false;
+}
+
 bool IsSensitive(std::string_view key) {
-  std::string lower(key);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (auto word : kSensitive) {
-    if (lower.find(word) != std::string::npos) return true;
-    std::string dashed(word);
-    for (char& c : dashed) c = c == '_' ? '-' : c;
-    if (lower.find(dashed) != std::string::npos) return true;
+    if (ContainsWord(key, word)) return true;
   }
   return false;
 }
