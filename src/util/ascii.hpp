@@ -24,6 +24,23 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Whether `text` contains `word` ignoring ASCII case; `word` must be lower case. With
+// `underscore_matches_dash`, an underscore of `word` also matches a dash ("api_key" is found in
+// "X-Api-Key"). No allocation: used on every header name and payload key of a webhook.
+inline bool ContainsIgnoreCase(std::string_view text, std::string_view word,
+                               bool underscore_matches_dash = false) {
+  if (word.size() > text.size()) return false;
+  for (size_t start = 0; start + word.size() <= text.size(); ++start) {
+    size_t i = 0;
+    for (; i < word.size(); ++i) {
+      const char c = AsciiLower(text[start + i]);
+      if (c != word[i] && !(underscore_matches_dash && word[i] == '_' && c == '-')) break;
+    }
+    if (i == word.size()) return true;
+  }
+  return false;
+}
+
 // Without the spaces and tabs at either end (HTTP's optional whitespace).
 inline std::string_view TrimBlanks(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);

@@ -60,24 +60,13 @@ std::optional<CredentialCleanup> CredentialCleanup::FromConfig(const json::value
 }
 
 bool CredentialCleanup::IsCredentialName(std::string_view name) const {
-  // Runs for every header and every payload key of every webhook: lowered on the stack when it
-  // fits (header names and keys nearly always do).
-  std::array<char, 64> buffer;
-  std::string heap;
-  std::string_view lower;
-  if (name.size() <= buffer.size()) {
-    std::transform(name.begin(), name.end(), buffer.begin(), [](char c) { return AsciiLower(c); });
-    lower = std::string_view(buffer.data(), name.size());
-  } else {
-    heap = AsciiLower(name);
-    lower = heap;
-  }
-  auto equal = [lower](std::string_view candidate) { return lower == candidate; };
+  // Runs for every header and every payload key of every webhook: compared without a lowered
+  // copy (the lists are lower case).
+  auto equal = [name](std::string_view candidate) { return EqualsIgnoreCase(name, candidate); };
   if (std::any_of(kDefaultNames.begin(), kDefaultNames.end(), equal)) return true;
   if (std::any_of(extra_names_.begin(), extra_names_.end(), equal)) return true;
-  return std::any_of(kNameParts.begin(), kNameParts.end(), [lower](std::string_view part) {
-    return lower.find(part) != std::string_view::npos;
-  });
+  return std::any_of(kNameParts.begin(), kNameParts.end(),
+                     [name](std::string_view part) { return ContainsIgnoreCase(name, part); });
 }
 
 bool CredentialCleanup::Clean(json::value& payload) const {

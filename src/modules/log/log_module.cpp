@@ -1,14 +1,13 @@
 #include "modules/log/log_module.hpp"
 
-#include <boost/json.hpp>
-
 #include <array>
-#include <cctype>
+#include <boost/json.hpp>
 
 #include "config/json_reader.hpp"
 #include "modules/run_blocking.hpp"
 #include "observability/line_writer.hpp"
 #include "observability/logger.hpp"
+#include "util/ascii.hpp"
 
 namespace wg {
 namespace json = boost::json;
@@ -23,24 +22,9 @@ constexpr std::array<std::string_view, 25> kSensitive = {
 constexpr std::string_view kRedacted = "[REDACTED]";
 constexpr int kMaxDepth = 32;
 
-// Whether `key` contains `word` ignoring ASCII case, where an underscore of `word` also matches
-// a dash ("api_key" matches "X-Api-Key"). No allocation: runs for every header and payload key.
-bool ContainsWord(std::string_view key, std::string_view word) {
-  if (word.size() > key.size()) return false;
-  for (size_t start = 0; start + word.size() <= key.size(); ++start) {
-    size_t i = 0;
-    for (; i < word.size(); ++i) {
-      char c = static_cast<char>(std::tolower(static_cast<unsigned char>(key[start + i])));
-      if (c != word[i] && !(word[i] == '_' && c == '-')) break;
-    }
-    if (i == word.size()) return true;
-  }
-  return false;
-}
-
 bool IsSensitive(std::string_view key) {
   for (auto word : kSensitive) {
-    if (ContainsWord(key, word)) return true;
+    if (ContainsIgnoreCase(key, word, /*underscore_matches_dash=*/true)) return true;
   }
   return false;
 }
