@@ -81,6 +81,38 @@ asio::awaitable<beast::error_code> WriteAll(tcp::socket& socket, std::string_vie
   co_return ec;
 }
 
+// Feeds `parser` from `buffer`, reading from the socket only while it needs more, until the
+// head (`whole` false) or the whole message is parsed. Beast's async_read_header and async_read
+// do the same, but complete through one more round of the scheduler when the bytes were already
+// buffered, which is where most requests are after the first read.
+asio::awaitable<beast::error_code> Parse(tcp::socket& socket, beast::flat_buffer& buffer,
+                                         http::request_parser<http::string_body>& parser,
+                                         bool whole) {
+  parser.eager(whole);
+  beast::error_code ec;
+  auto finished = [&] { return whole ? parser.is_done() : parser.is_header_done(); };
+  while (!finished()) {
+    if (buffer.size() > 0) {
+      buffer.consume(parser.put(buffer.data(), ec));
+      if (ec && ec != http::error::need_more) co_return ec;
+      ec = {};
+      if (finished()) break;
+      // need_more, or a head without its body yet
+    }
+    const size_t size = beast::read_size(buffer, 65536);
+    if (size == 0) co_return http::make_error_code(http::error::buffer_overflow);
+    auto [read_ec, n] = co_await socket.async_read_some(buffer.prepare(size), kUseTuple);
+    buffer.commit(n);
+    if (read_ec == asio::error::eof) {
+      if (!parser.got_some()) co_return http::make_error_code(http::error::end_of_stream);
+      parser.put_eof(ec);
+      co_return ec;
+    }
+    if (read_ec) co_return read_ec;
+  }
+  co_return ec;
+}
+
 // Removes the session from the registry whatever way the coroutine ends.
 struct Registration {
   Registration(SessionRegistry& registry, SessionState& state) : registry(registry), state(state) {
@@ -154,7 +186,8 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     // with its own 413 (after authentication), and the limit is set before any body byte.
     parser.body_limit(boost::none);
     ExpiresAfter(state, limits.header_timeout);
-    auto [head_ec, head_n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+    auto reading_head = Parse(stream, buffer, parser, false);
+    beast::error_code head_ec = co_await std::move(reading_head);
     if (head_ec) {
       std::optional<HttpAnswer> refusal;
       if (head_ec == http::error::header_limit) {
@@ -213,7 +246,8 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       // Admin calls take their parameters from the query; a body is read and ignored.
       parser.body_limit(kMaxAdminBodyBytes);
       ExpiresAfter(state, limits.body_timeout);
-      auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      auto reading_body = Parse(stream, buffer, parser, true);
+      beast::error_code body_ec = co_await std::move(reading_body);
       state.deadline = SessionState::Clock::time_point::max();
       if (body_ec) {
         auto problem = BodyReadProblem(body_ec);
@@ -232,7 +266,8 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       }
       parser.body_limit(limits.max_body_bytes);
       ExpiresAfter(state, limits.body_timeout);
-      auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      auto reading_body = Parse(stream, buffer, parser, true);
+      beast::error_code body_ec = co_await std::move(reading_body);
       state.deadline = SessionState::Clock::time_point::max();  // the chain has its own timeout
       if (body_ec == http::error::body_limit) {
         answer = HttpAnswer::Error(413, fmt::format("Payload too large: more than {} bytes (max: {})",

@@ -1,10 +1,9 @@
 #include "spool/dead_letters.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "util/base64.hpp"
+#include "util/utf8.hpp"
 #include "util/write_all.hpp"
 #include "webhook/payload.hpp"
 

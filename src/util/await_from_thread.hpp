@@ -1,5 +1,6 @@
 // Awaiting a result that another thread produces (the spool's and the dedup journal's writer
-// threads): the coroutine resumes on its own executor, never on the producing thread.
+// threads, the clients of rabbitmq, mqtt, stomp, zeromq, mysql and kafka, each on its own thread):
+// the coroutine resumes on its own executor, never on the producing thread.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -25,8 +25,6 @@ struct PayloadResult {
 
 PayloadResult ParsePayload(DataType type, std::string_view body, const RequestLimits& limits);
 
-bool IsValidUtf8(std::string_view text);
-
 // The shared, immutable delivery every chain item receives, with the body parsed by the
 // webhook's data_type and credentials cleaned (credential_cleanup.hpp); on a parse error, the
 // status and message for the sender. When cleaning changed a json or form payload, `body` is

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/utf8.hpp"
+
 namespace wg {
 namespace {
 

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/asio/this_coro.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cctype>
@@ -192,67 +190,40 @@ Outcome ClassifyClickhouseAnswer(unsigned status, std::string_view body, std::st
 }
 
 ClickhouseClient::ClickhouseClient(std::string name, ClickhouseEndpoint endpoint)
-    : name_(std::move(name)), endpoint_(std::move(endpoint)) {}
+    : name_(std::move(name)),
+      endpoint_(std::move(endpoint)),
+      pool_(kMaxIdlePerThread, kMaxIdleAge) {}
 
 asio::awaitable<ClickhouseResult> ClickhouseClient::Execute(std::string sql, std::string body,
                                                             std::string what) {
   if (auto down = BackingOff()) co_return ClickhouseResult{Outcome::Retryable(std::move(*down))};
-  auto executor = co_await asio::this_coro::executor;
-  auto* context = &asio::query(executor, asio::execution::context);
   auto request = BuildClickhouseRequest(endpoint_, sql, std::move(body));
-  // A pooled connection may have been closed by the server meanwhile: one fresh attempt then.
-  for (int round = 0; round < 2; ++round) {
-    std::optional<HttpStream> stream = TakeIdle(context);
-    bool reused = stream.has_value();
-    if (!stream) {
-      auto opening =
-          OpenHttpStream(executor, endpoint_.target, true, endpoint_.timeout, endpoint_.tls);
-      HttpConnection connection = co_await std::move(opening);
-      if (!connection.stream) {
-        std::string error = fmt::format("clickhouse \"{}\": {}", name_, connection.error);
-        RecordFailure(error);
-        co_return ClickhouseResult{Outcome::Retryable(std::move(error))};
-      }
-      stream.emplace(std::move(*connection.stream));
+  auto exchanging = ExchangePooled(pool_, endpoint_.target, true, endpoint_.tls, endpoint_.timeout,
+                                   request, kMaxAnswerBytes);
+  PooledAnswer answer = co_await std::move(exchanging);
+  std::string error;
+  switch (answer.failure) {
+    case PooledAnswer::Failure::kNone: {
+      RecordAnswer();
+      const unsigned status = answer.response.result_int();
+      const std::string& text = answer.response.body();
+      int code = status >= 200 && status < 300 ? -1 : ClickhouseErrorCode(text);
+      co_return ClickhouseResult{
+          ClassifyClickhouseAnswer(status, text, fmt::format("\"{}\": {}", name_, what)), code};
     }
-    stream->ExpiresAfter(endpoint_.timeout);
-    auto writing = stream->Write(request);
-    beast::error_code ec = co_await std::move(writing);
-    beast::flat_buffer buffer;
-    HttpStream::ResponseParser parser;
-    parser.body_limit(kMaxAnswerBytes);
-    if (!ec) {
-      auto reading = stream->Read(buffer, parser);
-      ec = co_await std::move(reading);
-    }
-    if (ec) {
-      stream->Close();
-      if (reused && round == 0 && buffer.size() == 0 && ec != beast::error::timeout) {
-        continue;  // stale keep-alive connection
-      }
-      std::string error =
-          ec == beast::error::timeout
-              ? fmt::format("clickhouse \"{}\": {} timed out after {} ms", name_, what,
-                            endpoint_.timeout.count())
-              : fmt::format("clickhouse \"{}\": {} failed: {}", name_, what, ec.message());
-      RecordFailure(error);
-      co_return ClickhouseResult{Outcome::Retryable(std::move(error))};
-    }
-    auto& response = parser.get();
-    RecordAnswer();
-    if (response.keep_alive()) {
-      ReturnIdle(context, std::move(*stream));
-    } else {
-      stream->Close();
-    }
-    unsigned status = response.result_int();
-    int code = status >= 200 && status < 300 ? -1 : ClickhouseErrorCode(response.body());
-    co_return ClickhouseResult{
-        ClassifyClickhouseAnswer(status, response.body(), fmt::format("\"{}\": {}", name_, what)),
-        code};
+    case PooledAnswer::Failure::kConnect:
+      error = fmt::format("clickhouse \"{}\": {}", name_, answer.error);
+      break;
+    case PooledAnswer::Failure::kTimeout:
+      error = fmt::format("clickhouse \"{}\": {} timed out after {} ms", name_, what,
+                          endpoint_.timeout.count());
+      break;
+    case PooledAnswer::Failure::kBroken:
+      error = fmt::format("clickhouse \"{}\": {} failed: {}", name_, what, answer.error);
+      break;
   }
-  co_return ClickhouseResult{
-      Outcome::Retryable(fmt::format("clickhouse \"{}\": connection closed by the server", name_))};
+  RecordFailure(error);
+  co_return ClickhouseResult{Outcome::Retryable(std::move(error))};
 }
 
 bool ClickhouseClient::TableReady(const std::string& table) const {
@@ -272,29 +243,6 @@ void ClickhouseClient::SetTableReady(const std::string& table, bool ready) {
 std::string ClickhouseClient::State() const {
   std::lock_guard lock(mutex_);
   return state_;
-}
-
-std::optional<HttpStream> ClickhouseClient::TakeIdle(asio::execution_context* context) {
-  std::lock_guard lock(mutex_);
-  auto& idle = idle_[context];
-  auto now = std::chrono::steady_clock::now();
-  while (!idle.empty()) {
-    Idle entry = std::move(idle.back());
-    idle.pop_back();
-    if (now - entry.since < kMaxIdleAge) return std::move(entry.stream);
-    entry.stream.Close();
-  }
-  return std::nullopt;
-}
-
-void ClickhouseClient::ReturnIdle(asio::execution_context* context, HttpStream stream) {
-  std::lock_guard lock(mutex_);
-  auto& idle = idle_[context];
-  if (idle.size() >= kMaxIdlePerThread) {
-    stream.Close();
-    return;
-  }
-  idle.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
 }
 
 std::optional<std::string> ClickhouseClient::BackingOff() {

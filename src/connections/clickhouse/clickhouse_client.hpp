@@ -15,11 +15,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/execution_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -89,12 +87,6 @@ class ClickhouseClient {
   const ClickhouseEndpoint& endpoint() const { return endpoint_; }
 
  private:
-  struct Idle {
-    HttpStream stream;
-    std::chrono::steady_clock::time_point since;
-  };
-  std::optional<HttpStream> TakeIdle(boost::asio::execution_context* context);
-  void ReturnIdle(boost::asio::execution_context* context, HttpStream stream);
   // Before a request: the reason to fail at once while backing off, or nullopt.
   std::optional<std::string> BackingOff();
   void RecordFailure(const std::string& error);
@@ -102,8 +94,8 @@ class ClickhouseClient {
 
   const std::string name_;
   const ClickhouseEndpoint endpoint_;
+  HttpConnectionPool pool_;  // keep-alive connections, per I/O thread
   mutable std::mutex mutex_;
-  std::map<boost::asio::execution_context*, std::vector<Idle>> idle_;
   std::set<std::string> ready_tables_;
   std::string state_ = "not used yet";
   std::string last_error_;

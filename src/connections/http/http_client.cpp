@@ -193,6 +193,81 @@ std::vector<std::pair<std::string, std::string>> ParseConfiguredHeaders(
   return out;
 }
 
+std::optional<HttpStream> HttpConnectionPool::Take(const asio::any_io_executor& executor) {
+  std::lock_guard lock(mutex_);
+  auto& idle = idle_[&asio::query(executor, asio::execution::context)];
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle.empty()) {
+    Idle entry = std::move(idle.back());
+    idle.pop_back();
+    if (now - entry.since < max_age_) return std::move(entry.stream);
+    entry.stream.Close();
+  }
+  return std::nullopt;
+}
+
+void HttpConnectionPool::Return(const asio::any_io_executor& executor, HttpStream stream) {
+  std::lock_guard lock(mutex_);
+  auto& idle = idle_[&asio::query(executor, asio::execution::context)];
+  if (idle.size() >= max_per_thread_) {
+    stream.Close();
+    return;
+  }
+  idle.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
+}
+
+asio::awaitable<PooledAnswer> ExchangePooled(HttpConnectionPool& pool, const HttpTarget& target,
+                                             bool host_allowed_explicitly,
+                                             std::shared_ptr<asio::ssl::context> tls,
+                                             std::chrono::milliseconds timeout,
+                                             HttpStream::Request& request,
+                                             size_t max_response_bytes) {
+  auto executor = co_await asio::this_coro::executor;
+  PooledAnswer answer;
+  for (int round = 0;; ++round) {
+    // The second round, after a stale kept connection, always opens a new one.
+    std::optional<HttpStream> stream = round == 0 ? pool.Take(executor) : std::nullopt;
+    const bool reused = stream.has_value();
+    if (!stream) {
+      auto opening = OpenHttpStream(executor, target, host_allowed_explicitly, timeout, tls);
+      HttpConnection connection = co_await std::move(opening);
+      if (!connection.stream) {
+        answer.failure = PooledAnswer::Failure::kConnect;
+        answer.error = std::move(connection.error);
+        answer.refused = connection.refused;
+        co_return answer;
+      }
+      stream.emplace(std::move(*connection.stream));
+    }
+    stream->ExpiresAfter(timeout);
+    auto writing = stream->Write(request);
+    beast::error_code ec = co_await std::move(writing);
+    beast::flat_buffer buffer;
+    HttpStream::ResponseParser parser;
+    parser.body_limit(max_response_bytes);
+    if (!ec) {
+      auto reading = stream->Read(buffer, parser);
+      ec = co_await std::move(reading);
+    }
+    if (ec) {
+      stream->Close();
+      // Nothing came back on a kept connection: the server closed it while it was idle.
+      if (reused && buffer.size() == 0 && ec != beast::error::timeout) continue;
+      answer.failure = ec == beast::error::timeout ? PooledAnswer::Failure::kTimeout
+                                                   : PooledAnswer::Failure::kBroken;
+      answer.error = ec.message();
+      co_return answer;
+    }
+    answer.response = parser.release();
+    if (answer.response.keep_alive()) {
+      pool.Return(executor, std::move(*stream));
+    } else {
+      stream->Close();
+    }
+    co_return answer;
+  }
+}
+
 asio::awaitable<HttpExchange> ExchangeOnce(asio::any_io_executor executor,
                                            const OutboundEndpoint& endpoint,
                                            std::chrono::milliseconds timeout,

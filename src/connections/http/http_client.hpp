@@ -19,7 +19,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -103,6 +105,51 @@ bool IsSafeHeaderValue(std::string_view value);
 // at its path.
 std::vector<std::pair<std::string, std::string>> ParseConfiguredHeaders(
     const boost::json::object& headers, const std::string& path, ConfigErrors& errors);
+
+// Keep-alive connections to one destination, kept per I/O thread (a stream is used only on the
+// io_context that opened it): at most `max_per_thread` each, closed once unused for `max_age`
+// (before the server's own keep-alive timeout would race with a reuse).
+class HttpConnectionPool {
+ public:
+  HttpConnectionPool(size_t max_per_thread, std::chrono::milliseconds max_age)
+      : max_per_thread_(max_per_thread), max_age_(max_age) {}
+
+  std::optional<HttpStream> Take(const boost::asio::any_io_executor& executor);
+  void Return(const boost::asio::any_io_executor& executor, HttpStream stream);
+
+ private:
+  struct Idle {
+    HttpStream stream;
+    std::chrono::steady_clock::time_point since;
+  };
+  const size_t max_per_thread_;
+  const std::chrono::milliseconds max_age_;
+  std::mutex mutex_;
+  std::map<boost::asio::execution_context*, std::vector<Idle>> idle_;
+};
+
+// What one request on a pooled connection came to: the answer, or why there is none.
+struct PooledAnswer {
+  enum class Failure {
+    kNone,     // `response` holds the answer
+    kConnect,  // no connection: `error` says why, `refused` when the SSRF rules forbid it
+    kTimeout,  // no answer within the timeout
+    kBroken,   // the connection failed while writing or reading: `error` says how
+  };
+  Failure failure = Failure::kNone;
+  std::string error;
+  bool refused = false;
+  boost::beast::http::response<boost::beast::http::string_body> response;
+};
+
+// Sends `request` on a kept connection from `pool`, or on a new one to `target`, and reads the
+// answer (a body of at most `max_response_bytes`) within `timeout`. A kept connection the server
+// closed meanwhile is replaced once by a new one. The connection goes back to the pool when the
+// answer allows keep-alive.
+boost::asio::awaitable<PooledAnswer> ExchangePooled(
+    HttpConnectionPool& pool, const HttpTarget& target, bool host_allowed_explicitly,
+    std::shared_ptr<boost::asio::ssl::context> tls, std::chrono::milliseconds timeout,
+    HttpStream::Request& request, size_t max_response_bytes);
 
 struct HttpExchange {
   unsigned status = 0;  // 0 when there is no answer

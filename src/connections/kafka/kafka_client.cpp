@@ -215,7 +215,8 @@ rd_kafka_t* KafkaClient::CreateProducer(std::string& error) {
 asio::awaitable<Outcome> KafkaClient::Produce(KafkaMessage message) {
   auto request = std::make_unique<Request>();
   request->topic = message.topic;
-  auto waiting = AwaitFromThread([this, &message, &request](OutcomeCallback complete) mutable {
+  auto waiting = AwaitFromThread<Outcome>([this, &message,
+                                           &request](OutcomeCallback complete) mutable {
     request->complete = std::move(complete);
     auto fail = [&](Outcome outcome) { CompleteOnce(request->complete, std::move(outcome)); };
     std::unique_lock lock(mutex_);

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <mosquitto.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -191,10 +190,7 @@ class MqttClient::Session {
     return fmt::format("mqtt \"{}\": {}", client_.name_, error);
   }
 
-  void SetState(std::string state) {
-    std::lock_guard lock(client_.mutex_);
-    client_.state_ = std::move(state);
-  }
+  void SetState(std::string state) { client_.thread_.SetState(std::move(state)); }
 
   // Creates the handle and opens the TCP (and TLS) connection; CONNACK arrives later. Returns
   // the failure for the requests at hand when that did not work.
@@ -431,23 +427,14 @@ MqttClient::MqttClient(std::string name, MqttEndpoint endpoint)
     : name_(std::move(name)), endpoint_(std::move(endpoint)) {
   InitialiseLibrary();
   if (endpoint_.client_id.empty()) endpoint_.client_id = RandomClientId();
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
-MqttClient::~MqttClient() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  Wake();
-  if (thread_.joinable()) thread_.join();
-  if (wake_fd_ >= 0) close(wake_fd_);
-}
+MqttClient::~MqttClient() { thread_.Stop(); }
 
 asio::awaitable<Outcome> MqttClient::Publish(MqttMessage message) {
   auto request = std::make_shared<Request>();
   request->message = std::move(message);
-  auto waiting = AwaitFromThread([this, request](OutcomeCallback complete) {
+  auto waiting = AwaitFromThread<Outcome>([this, request](OutcomeCallback complete) {
     request->complete = std::move(complete);
     Enqueue(request);
   });
@@ -456,53 +443,25 @@ asio::awaitable<Outcome> MqttClient::Publish(MqttMessage message) {
 }
 
 void MqttClient::Enqueue(std::shared_ptr<Request> request) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || wake_fd_ < 0) {
-      CompleteOnce(request->complete, Outcome::Retryable(
-                            fmt::format("mqtt \"{}\": {}", name_,
-                                        stopping_ ? "shutting down" : "cannot create an eventfd")));
-      return;
-    }
-    queue_.push_back(std::move(request));
-    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
-  }
-  Wake();
-}
-
-void MqttClient::Wake() {
-  if (wake_fd_ < 0) return;
-  uint64_t one = 1;
-  if (write(wake_fd_, &one, sizeof one) < 0) {
-    // EAGAIN: the counter is already non-zero, the thread wakes anyway.
+  if (auto refused = thread_.Push(request, [this] { Run(); })) {
+    CompleteOnce(request->complete,
+                 Outcome::Retryable(fmt::format("mqtt \"{}\": {}", name_, *refused)));
   }
 }
 
 void MqttClient::Run() {
   Session session(*this);
-  for (;;) {
-    std::vector<std::shared_ptr<Request>> batch;
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) break;
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
-      queue_.clear();
-    }
-    if (!batch.empty()) session.Accept(batch);
-    session.Service(wake_fd_);
+  while (auto batch = thread_.Take()) {
+    if (!batch->empty()) session.Accept(*batch);
+    session.Service(thread_.wake_fd());
   }
   session.Stop("shutting down");
-  std::lock_guard lock(mutex_);
-  for (auto& request : queue_) {
+  for (auto& request : thread_.TakeRemaining()) {
     CompleteOnce(request->complete, Outcome::Retryable(fmt::format("mqtt \"{}\": shutting down", name_)));
   }
-  queue_.clear();
 }
 
-std::string MqttClient::State() const {
-  std::lock_guard lock(mutex_);
-  return state_;
-}
+std::string MqttClient::State() const { return thread_.State(); }
 
 std::optional<MqttEndpoint> ParseMqttEndpoint(const boost::json::object& settings,
                                               const std::string& path, ConfigErrors& errors) {

@@ -14,14 +14,12 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "config/json_reader.hpp"
+#include "connections/client_thread.hpp"
 #include "modules/module.hpp"
 
 namespace wg {
@@ -84,16 +82,10 @@ class MqttClient {
  private:
   void Enqueue(std::shared_ptr<Request> request);
   void Run();
-  void Wake();
 
   std::string name_;
   MqttEndpoint endpoint_;
-  mutable std::mutex mutex_;
-  std::deque<std::shared_ptr<Request>> queue_;
-  bool stopping_ = false;
-  std::string state_ = "not connected yet";
-  int wake_fd_ = -1;    // eventfd: wakes the thread out of poll()
-  std::thread thread_;  // started by the first Publish
+  ClientThread<Request> thread_{"not connected yet"};  // started by the first Publish
 };
 
 }  // namespace wg

@@ -342,7 +342,7 @@ asio::awaitable<Outcome> MysqlClient::EnsureOnce(std::vector<std::string> statem
 
 asio::awaitable<Outcome> MysqlClient::Submit(std::shared_ptr<Request> request) {
   request->deadline = Clock::now() + endpoint_.query_timeout;
-  auto waiting = AwaitFromThread([this, request](OutcomeCallback complete) {
+  auto waiting = AwaitFromThread<Outcome>([this, request](OutcomeCallback complete) {
     request->complete = std::move(complete);
     Enqueue(request);
   });

@@ -502,7 +502,7 @@ RabbitmqClient::~RabbitmqClient() {
 asio::awaitable<Outcome> RabbitmqClient::Publish(RabbitmqMessage message) {
   auto request = std::make_shared<Request>();
   request->message = std::move(message);
-  auto waiting = AwaitFromThread([this, request](OutcomeCallback complete) {
+  auto waiting = AwaitFromThread<Outcome>([this, request](OutcomeCallback complete) {
     request->complete = std::move(complete);
     Enqueue(request);
   });

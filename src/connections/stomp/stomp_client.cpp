@@ -374,7 +374,7 @@ asio::awaitable<Outcome> StompClient::Send(StompMessage message) {
   });
   auto pending = std::make_shared<Pending>();
   pending->message = std::move(message);
-  auto waiting = AwaitFromThread([this, pending](OutcomeCallback complete) {
+  auto waiting = AwaitFromThread<Outcome>([this, pending](OutcomeCallback complete) {
     pending->complete = std::move(complete);
     session_->Enqueue(pending);
   });

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netdb.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -129,10 +128,7 @@ class ZeromqClient::Session {
     return fmt::format("{}: {}", client_.name_, error);
   }
 
-  void SetState(std::string state) {
-    std::lock_guard lock(client_.mutex_);
-    client_.state_ = std::move(state);
-  }
+  void SetState(std::string state) { client_.thread_.SetState(std::move(state)); }
 
   Outcome Failure(OutcomeKind kind, const std::string& error) {
     SetState("down: " + error);
@@ -360,26 +356,16 @@ class ZeromqClient::Session {
 };
 
 ZeromqClient::ZeromqClient(ZeromqTarget target)
-    : target_(std::move(target)), name_(target_.Name()) {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-}
+    : target_(std::move(target)), name_(target_.Name()) {}
 
-ZeromqClient::~ZeromqClient() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  Wake();
-  if (thread_.joinable()) thread_.join();
-  if (wake_fd_ >= 0) close(wake_fd_);
-}
+ZeromqClient::~ZeromqClient() { thread_.Stop(); }
 
 asio::awaitable<Outcome> ZeromqClient::Send(std::vector<std::string> frames,
                                             std::chrono::milliseconds timeout) {
   auto request = std::make_shared<Request>();
   request->frames = std::move(frames);
   request->timeout = timeout;
-  auto waiting = AwaitFromThread([this, request](OutcomeCallback complete) {
+  auto waiting = AwaitFromThread<Outcome>([this, request](OutcomeCallback complete) {
     request->complete = std::move(complete);
     Enqueue(request);
   });
@@ -388,52 +374,23 @@ asio::awaitable<Outcome> ZeromqClient::Send(std::vector<std::string> frames,
 }
 
 void ZeromqClient::Enqueue(std::shared_ptr<Request> request) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || wake_fd_ < 0) {
-      CompleteOnce(request->complete,
-                   Outcome::Retryable(fmt::format(
-                       "{}: {}", name_, stopping_ ? "shutting down" : "cannot create an eventfd")));
-      return;
-    }
-    queue_.push_back(std::move(request));
-    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
-  }
-  Wake();
-}
-
-void ZeromqClient::Wake() {
-  if (wake_fd_ < 0) return;
-  uint64_t one = 1;
-  if (write(wake_fd_, &one, sizeof one) < 0) {
-    // EAGAIN: the counter is already non-zero, the thread wakes anyway.
+  if (auto refused = thread_.Push(request, [this] { Run(); })) {
+    CompleteOnce(request->complete, Outcome::Retryable(fmt::format("{}: {}", name_, *refused)));
   }
 }
 
 void ZeromqClient::Run() {
   Session session(*this);
-  for (;;) {
-    std::vector<std::shared_ptr<Request>> batch;
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) break;
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
-      queue_.clear();
-    }
-    if (!batch.empty()) session.Accept(batch);
-    session.Service(wake_fd_);
+  while (auto batch = thread_.Take()) {
+    if (!batch->empty()) session.Accept(*batch);
+    session.Service(thread_.wake_fd());
   }
   session.Stop();
-  std::lock_guard lock(mutex_);
-  for (auto& request : queue_) {
+  for (auto& request : thread_.TakeRemaining()) {
     CompleteOnce(request->complete, Outcome::Retryable(fmt::format("{}: shutting down", name_)));
   }
-  queue_.clear();
 }
 
-std::string ZeromqClient::State() const {
-  std::lock_guard lock(mutex_);
-  return state_;
-}
+std::string ZeromqClient::State() const { return thread_.State(); }
 
 }  // namespace wg

@@ -22,13 +22,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "connections/client_thread.hpp"
 #include "modules/module.hpp"
 
 namespace wg {
@@ -75,16 +73,10 @@ class ZeromqClient {
  private:
   void Enqueue(std::shared_ptr<Request> request);
   void Run();
-  void Wake();
 
   const ZeromqTarget target_;
   const std::string name_;
-  mutable std::mutex mutex_;
-  std::deque<std::shared_ptr<Request>> queue_;
-  bool stopping_ = false;
-  std::string state_ = "not used yet";
-  int wake_fd_ = -1;    // eventfd: wakes the thread out of zmq_poll()
-  std::thread thread_;  // started by the first Send
+  ClientThread<Request> thread_{"not used yet"};  // started by the first Send
 };
 
 }  // namespace wg

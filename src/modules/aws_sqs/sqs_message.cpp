@@ -9,6 +9,7 @@
 #include "auth/crypto.hpp"
 #include "connections/aws/aws_client.hpp"
 #include "util/base64.hpp"
+#include "util/utf8.hpp"
 
 namespace wg {
 namespace {
@@ -180,40 +181,12 @@ std::optional<SqsQueueOptions> ParseSqsQueueOptions(const boost::json::object& c
 }
 
 bool IsSqsText(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    uint32_t code = 0;
-    size_t length = 0;
-    if (c < 0x80) {
-      code = c;
-      length = 1;
-    } else if ((c & 0xE0) == 0xC0) {
-      code = c & 0x1F;
-      length = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      code = c & 0x0F;
-      length = 3;
-    } else if ((c & 0xF8) == 0xF0) {
-      code = c & 0x07;
-      length = 4;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    static constexpr std::array<uint32_t, 5> kMinimum = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[length]) return false;  // overlong
-    bool allowed = code == 0x9 || code == 0xA || code == 0xD || (code >= 0x20 && code <= 0xD7FF) ||
-                   (code >= 0xE000 && code <= 0xFFFD) || (code >= 0x10000 && code <= 0x10FFFF);
-    if (!allowed) return false;
-    i += length;
-  }
-  return true;
+  // The characters SQS accepts in a message: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to
+  // #xFFFD | #x10000 to #x10FFFF.
+  return ForEachCodePoint(text, [](uint32_t code) {
+    return code == 0x9 || code == 0xA || code == 0xD || (code >= 0x20 && code <= 0xD7FF) ||
+           (code >= 0xE000 && code <= 0xFFFD) || code >= 0x10000;
+  });
 }
 
 SqsMessage BuildSqsMessage(const Delivery& delivery) {

@@ -1,19 +1,16 @@
 #include "modules/http_webhook/http_webhook_module.hpp"
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fmt/format.h>
-
-#include "config/names.hpp"
 
 #include <algorithm>
 #include <array>
-#include <map>
-#include <mutex>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <set>
 
 #include "config/json_reader.hpp"
+#include "config/names.hpp"
 #include "connections/http/http_client.hpp"
 
 namespace wg {
@@ -24,6 +21,9 @@ namespace http = beast::http;
 namespace {
 
 constexpr size_t kMaxIdlePerThread = 64;
+// Below the keep-alive timeout of common servers (Node and Apache: 5 s), so that a kept
+// connection is not reused just as the server closes it.
+constexpr std::chrono::milliseconds kMaxIdleAge{4000};
 constexpr size_t kMaxResponseBytes = 1024 * 1024;
 
 // Never forwarded: they describe the incoming connection, not the webhook.
@@ -53,54 +53,29 @@ class HttpWebhookModule final : public Module {
   explicit HttpWebhookModule(Options options) : options_(std::move(options)) {}
 
   asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
-    auto executor = co_await asio::this_coro::executor;
     auto request = BuildRequest(*delivery);
-    // A pooled connection may have been closed by the server meanwhile: one fresh retry then.
-    for (int round = 0; round < 2; ++round) {
-      bool reused = false;
-      std::optional<HttpStream> stream = TakeIdle(executor);
-      if (stream) {
-        reused = true;
-      } else {
-        auto opening = OpenHttpStream(executor, options_.target, options_.host_allowed_explicitly,
-                                      options_.timeout, options_.tls);
-        HttpConnection connection = co_await std::move(opening);
-        if (!connection.stream) {
-          co_return connection.refused ? Outcome::Permanent(std::move(connection.error))
-                                       : Outcome::Retryable(std::move(connection.error));
-        }
-        stream.emplace(std::move(*connection.stream));
-      }
-      stream->ExpiresAfter(options_.timeout);
-      auto writing = stream->Write(request);
-      beast::error_code ec = co_await std::move(writing);
-      beast::flat_buffer buffer;
-      HttpStream::ResponseParser parser;
-      parser.body_limit(kMaxResponseBytes);
-      if (!ec) {
-        auto reading = stream->Read(buffer, parser);
-        ec = co_await std::move(reading);
-      }
-      if (ec) {
-        if (reused && round == 0 && buffer.size() == 0 && ec != beast::error::timeout) {
-          continue;  // stale keep-alive connection
-        }
-        if (ec == beast::error::timeout) {
-          co_return Outcome::Retryable(fmt::format("timed out after {} ms", options_.timeout.count()));
-        }
-        co_return Outcome::Retryable(fmt::format("connection failed: {}", ec.message()));
-      }
-      auto& response = parser.get();
-      unsigned status = response.result_int();
-      if (response.keep_alive()) ReturnIdle(executor, std::move(*stream));
-      if (status >= 200 && status < 300) co_return Outcome::Delivered();
-      std::string body = response.body().substr(0, 200);
-      std::string message = fmt::format("HTTP {} from {}{}", status, options_.target.host_header,
-                                        body.empty() ? "" : ": " + body);
-      if (status == 408 || status == 429 || status >= 500) co_return Outcome::Retryable(message);
-      co_return Outcome::Permanent(message);
+    auto exchanging = ExchangePooled(pool_, options_.target, options_.host_allowed_explicitly,
+                                     options_.tls, options_.timeout, request, kMaxResponseBytes);
+    PooledAnswer answer = co_await std::move(exchanging);
+    switch (answer.failure) {
+      case PooledAnswer::Failure::kNone:
+        break;
+      case PooledAnswer::Failure::kConnect:
+        co_return answer.refused ? Outcome::Permanent(std::move(answer.error))
+                                 : Outcome::Retryable(std::move(answer.error));
+      case PooledAnswer::Failure::kTimeout:
+        co_return Outcome::Retryable(
+            fmt::format("timed out after {} ms", options_.timeout.count()));
+      case PooledAnswer::Failure::kBroken:
+        co_return Outcome::Retryable(fmt::format("connection failed: {}", answer.error));
     }
-    co_return Outcome::Retryable("connection closed by the server");
+    unsigned status = answer.response.result_int();
+    if (status >= 200 && status < 300) co_return Outcome::Delivered();
+    std::string body = answer.response.body().substr(0, 200);
+    std::string message = fmt::format("HTTP {} from {}{}", status, options_.target.host_header,
+                                      body.empty() ? "" : ": " + body);
+    if (status == 408 || status == 429 || status >= 500) co_return Outcome::Retryable(message);
+    co_return Outcome::Permanent(message);
   }
 
  private:
@@ -147,25 +122,8 @@ class HttpWebhookModule final : public Module {
     return true;
   }
 
-  // Idle keep-alive connections, kept per I/O thread: a socket is only used on its own thread.
-  std::optional<HttpStream> TakeIdle(const asio::any_io_executor& executor) {
-    std::lock_guard lock(mutex_);
-    auto& idle = idle_[&asio::query(executor, asio::execution::context)];
-    if (idle.empty()) return std::nullopt;
-    HttpStream stream = std::move(idle.back());
-    idle.pop_back();
-    return stream;
-  }
-
-  void ReturnIdle(const asio::any_io_executor& executor, HttpStream stream) {
-    std::lock_guard lock(mutex_);
-    auto& idle = idle_[&asio::query(executor, asio::execution::context)];
-    if (idle.size() < kMaxIdlePerThread) idle.push_back(std::move(stream));
-  }
-
   Options options_;
-  std::mutex mutex_;
-  std::map<asio::execution_context*, std::vector<HttpStream>> idle_;
+  HttpConnectionPool pool_{kMaxIdlePerThread, kMaxIdleAge};
 };
 
 }  // namespace
