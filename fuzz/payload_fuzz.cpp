@@ -9,6 +9,7 @@
 
 #include "fuzz_support.hpp"
 #include "http/router.hpp"
+#include "util/utf8.hpp"
 #include "webhook/payload.hpp"
 #include "webhook/pipeline.hpp"
 #include "webhook/webhook_id.hpp"
