@@ -1,8 +1,8 @@
-// Bytes from a client -> what a session does with them, without a socket: Beast's request parser
-// with our head limit, the router, the webhook pipeline's head checks (id, lookup,
-// authentication, header limits, declared size), the body limit, body checks (hmac), parsing by
-// data_type with the JSON limits, the chain (log module into /dev/null) and the response. Several
-// requests in one input are handled as on a keep-alive connection.
+// Bytes from a client -> what a session does with them, without a socket: the session's
+// RequestParser (Beast's parser, with our head limit), the router, the webhook pipeline's head
+// checks (id, lookup, authentication, header limits, declared size), the body limit, body checks
+// (hmac), parsing by data_type with the JSON limits, the chain (log module into /dev/null) and
+// the response. Several requests in one input are handled as on a keep-alive connection.
 //
 // Properties: every answer is a valid HTTP status with a JSON body, errors as {"detail": "..."}.
 #include <boost/asio.hpp>
@@ -88,8 +88,7 @@ struct Gateway {
 // Feeds the parser until the head (or the whole message) is parsed, as Beast's read operations
 // do, with `input` standing for everything the client sent; the end of the input is the end of
 // the stream.
-beast::error_code Feed(http::request_parser<http::string_body>& parser, std::string_view& input,
-                       bool whole_message) {
+beast::error_code Feed(wg::RequestParser& parser, std::string_view& input, bool whole_message) {
   beast::error_code ec;
   while (whole_message ? !parser.is_done() : !parser.is_header_done()) {
     size_t used = 0;
@@ -121,19 +120,17 @@ void CheckAnswer(const wg::HttpAnswer& answer) {
 
 // Handles one request; false when the connection would be closed after it.
 bool HandleOneRequest(Gateway& gateway, std::string_view& input) {
-  http::request_parser<http::string_body> parser;
-  parser.header_limit(wg::kMaxRequestHeadBytes);
+  wg::RequestParser parser;
   parser.body_limit(boost::none);
   if (auto ec = Feed(parser, input, false)) {
     // The session answers 431 or 400 (or nothing, at the end of the stream) and closes.
     return false;
   }
-  auto& request = parser.get();
-  std::vector<wg::Header> headers = wg::CollectHeaders(request.base());
+  std::vector<wg::Header>& headers = parser.headers();
   auto length = parser.content_length();
-  auto route = gateway.router->OnHead(request.method(), request.target(), headers,
-                                      length ? std::optional<uint64_t>(*length) : std::nullopt,
-                                      "127.0.0.1");
+  auto route =
+      gateway.router->OnHead(parser.method(), parser.target(), headers,
+                             length ? std::optional<uint64_t>(*length) : std::nullopt, "127.0.0.1");
   wg::HttpAnswer answer;
   if (auto* early = std::get_if<wg::HttpAnswer>(&route)) {
     answer = std::move(*early);
@@ -147,7 +144,7 @@ bool HandleOneRequest(Gateway& gateway, std::string_view& input) {
     asio::io_context io;
     asio::co_spawn(io,
                    gateway.pipeline->OnBody(std::get<wg::Admission>(std::move(route)),
-                                            std::move(headers), std::move(request.body())),
+                                            std::move(headers), std::move(parser.body())),
                    [&answer](std::exception_ptr error, wg::HttpAnswer result) {
                      Require(!error, "OnBody does not throw");
                      answer = std::move(result);
@@ -155,8 +152,8 @@ bool HandleOneRequest(Gateway& gateway, std::string_view& input) {
     io.run();
   }
   CheckAnswer(answer);
-  const bool keep_alive = request.keep_alive() && !answer.close;
-  std::string wire = wg::SerializeResponse(std::move(answer), request.version(), keep_alive);
+  const bool keep_alive = parser.keep_alive() && !answer.close;
+  std::string wire = wg::SerializeResponse(std::move(answer), parser.version(), keep_alive);
   if (wire.find("\r\n\r\n") == std::string::npos) __builtin_trap();
   return keep_alive;
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace wg {
 namespace {
 
@@ -32,7 +34,8 @@ std::optional<AuthorizationRule> AuthorizationRule::FromConfig(std::string_view 
 
 AuthResult AuthorizationRule::Check(std::optional<std::string_view> header) const {
   std::string_view value = header.value_or("");
-  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+  if (std::any_of(value.begin(), value.end(),
+                  [](char c) { return c == '\r' || c == '\n' || c == '\0'; })) {
     return AuthResult::Fail("Invalid header format: contains forbidden character",
                             "forbidden_character");
   }

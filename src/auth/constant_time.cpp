@@ -22,13 +22,25 @@ std::array<unsigned char, 32> Digest(std::string_view text) {
   return digest;
 }
 
+constexpr size_t kPadding = 64;
+
 }  // namespace
 
-SecretMatcher::SecretMatcher(std::string_view secret) : digest_(Digest(secret)) {}
+SecretMatcher::SecretMatcher(std::string_view secret) : padded_(secret), length_(secret.size()) {
+  padded_.resize((secret.size() / kPadding + 1) * kPadding, '\0');
+}
 
 bool SecretMatcher::Matches(std::string_view candidate) const {
-  auto digest = Digest(candidate);
-  return CRYPTO_memcmp(digest.data(), digest_.data(), digest.size()) == 0;
+  // The lengths are compared as a value, never as a reason to stop early; then every byte of
+  // both, the longer one's tail against zeros. No branch depends on a byte.
+  const auto* a = reinterpret_cast<const unsigned char*>(candidate.data());
+  const auto* b = reinterpret_cast<const unsigned char*>(padded_.data());
+  const size_t common = std::min(candidate.size(), padded_.size());
+  unsigned diff = candidate.size() == length_ ? 0U : 1U;
+  for (size_t i = 0; i < common; ++i) diff |= a[i] ^ b[i];
+  for (size_t i = common; i < candidate.size(); ++i) diff |= a[i];
+  for (size_t i = common; i < padded_.size(); ++i) diff |= b[i];
+  return diff == 0;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -1,8 +1,9 @@
 #include "chain/chain_runner.hpp"
 
-#include <boost/asio.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio.hpp>
+#include <optional>
 #include <random>
 
 #include "observability/metrics.hpp"
@@ -39,176 +40,296 @@ std::string Seconds(std::chrono::milliseconds ms) {
   return fmt::format("{:g}s", static_cast<double>(ms.count()) / 1000.0);
 }
 
-// Items started together (all of a parallel chain, or one item of a sequential chain).
-// Shared with the item coroutines, which may outlive the group after a timeout or cancel.
-struct Group {
-  explicit Group(asio::any_io_executor executor, size_t size)
-      : results(size), finished(size, false), signals(size), wake(executor) {}
+// One run of one chain, driven by its items' completions rather than by a waiting coroutine:
+// a group (all items of a parallel chain, or one item of a sequential chain) is started, and
+// the item that finishes it starts the next group. Items that finish without suspending (a
+// module with nothing to wait for) finish the chain before Start returns, with no timer armed.
+// The deadline timer is armed once, the first time a group is still running after its start.
+//
+// Shared with the item coroutines, which may outlive the run after a timeout or cancellation.
+class ChainRun : public std::enable_shared_from_this<ChainRun> {
+ public:
+  ChainRun(std::shared_ptr<const Chain> chain, std::shared_ptr<const Delivery> delivery,
+           ChainRunOptions options, asio::any_io_executor executor, ChainRunner::Done done)
+      : chain_(std::move(chain)),
+        delivery_(std::move(delivery)),
+        options_(std::move(options)),
+        executor_(std::move(executor)),
+        done_(std::move(done)),
+        start_(Clock::now()),
+        signals_(chain_->items.size()),
+        running_(chain_->items.size(), false) {}
 
-  std::vector<ItemResult> results;
-  std::vector<bool> finished;
-  std::vector<asio::cancellation_signal> signals;
-  size_t pending = 0;
-  bool failed_fast = false;  // an item failed and continue_on_error is false
-  asio::steady_timer wake;   // cancelled to wake the group's waiter
+  void Begin() {
+    const size_t size = chain_->items.size();
+    result_.items.resize(size);
+    for (size_t i = 0; i < size; ++i) {
+      result_.items[i].module = chain_->items[i].module_name;
+      if (!Asked(i)) result_.items[i].status = ItemStatus::kSkipped;
+    }
+    if (chain_->settings.execution == Execution::kParallel) {
+      std::vector<size_t> all;
+      for (size_t i = 0; i < size; ++i) {
+        if (Asked(i)) all.push_back(i);
+      }
+      StartGroup(std::move(all));
+    } else {
+      StartNextInSequence();
+    }
+  }
+
+ private:
+  bool Asked(size_t i) const { return i >= 32 || (options_.items >> i) & 1U; }
+
+  void StartNextInSequence() {
+    while (next_ < chain_->items.size()) {
+      size_t i = next_++;
+      if (!Asked(i)) continue;
+      if (stopped_ || timed_out_) {
+        ItemResult& item = result_.items[i];
+        item.status = ItemStatus::kNotExecuted;
+        item.error = stopped_ ? std::string(kNotExecutedAfterFailure)
+                              : std::string(kNotExecutedAfterTimeout);
+        continue;
+      }
+      StartGroup({i});
+      return;
+    }
+    Finish();
+  }
+
+  void StartGroup(std::vector<size_t> indices) {
+    group_ = std::move(indices);
+    group_start_ = Clock::now();
+    pending_ = group_.size();
+    starting_ = true;
+    for (size_t index : group_) {
+      running_[index] = true;
+      StartItem(index);
+    }
+    starting_ = false;
+    if (pending_ == 0 || failed_fast_) {
+      EndGroup();
+    } else {
+      ArmDeadline();
+    }
+  }
+
+  // The first attempt is made at once when the module can answer without waiting; the item
+  // gets a coroutine only when it has to wait (Deliver) or to retry.
+  void StartItem(size_t index) {
+    const ChainItem& item = chain_->items[index];
+    const auto start = Clock::now();
+    ItemResult result;
+    result.module = item.module_name;
+    result.status = ItemStatus::kFailed;
+    std::optional<Outcome> outcome;
+    try {
+      outcome = item.module->DeliverNow(*delivery_);
+    } catch (const std::exception& error) {
+      outcome = Outcome::Permanent(fmt::format("module raised: {}", error.what()));
+    }
+    if (outcome) {
+      result.attempts = 1;
+      if (!Settle(index, *outcome, start, result)) {
+        CompleteItem(index, std::move(result), start);
+        return;
+      }
+    }
+    // The completion handler holds the run: Asio clears the item's cancellation slot (which
+    // lives in signals_) when it resumes the finished coroutine to call the handler, which
+    // can be after the chain has finished.
+    auto self = shared_from_this();
+    asio::co_spawn(
+        executor_, RunItem(self, index, std::move(result), start),
+        asio::bind_cancellation_slot(signals_[index].slot(), [self](std::exception_ptr) {}));
+  }
+
+  // Records the outcome of attempt `result.attempts`. True when another attempt follows.
+  bool Settle(size_t index, const Outcome& outcome, Clock::time_point attempt_start,
+              ItemResult& result) {
+    const ChainItem& item = chain_->items[index];
+    if (options_.metrics) {
+      options_.metrics->CountAttempt(options_.webhook, item.module_name, OutcomeName(outcome.kind),
+                                     Clock::now() - attempt_start);
+    }
+    if (outcome.delivered()) {
+      result.status = ItemStatus::kDelivered;
+      result.error.clear();
+      return false;
+    }
+    result.error = outcome.message;
+    result.failures.push_back({result.attempts, std::chrono::system_clock::now(), outcome.message});
+    if (outcome.kind == OutcomeKind::kPermanent || result.attempts >= item.retry.Attempts()) {
+      return false;
+    }
+    if (options_.metrics) options_.metrics->CountRetry(options_.webhook, item.module_name);
+    return true;
+  }
+
+  void CompleteItem(size_t index, ItemResult result, Clock::time_point start) {
+    result.duration = Since(start);
+    if (result.status == ItemStatus::kDelivered && options_.on_delivered) {
+      options_.on_delivered(index);
+    }
+    ItemDone(index, std::move(result));
+  }
+
+  void ArmDeadline() {
+    if (deadline_) return;
+    deadline_.emplace(executor_, start_ + chain_->settings.timeout);
+    deadline_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->finished_) return;
+      self->timed_out_ = true;
+      self->EndGroup();
+    });
+  }
+
+  // Called by an item's coroutine when it has a result (not when it was cancelled).
+  void ItemDone(size_t index, ItemResult item) {
+    if (!running_[index]) return;  // the group ended without it
+    running_[index] = false;
+    bool failed = item.status != ItemStatus::kDelivered;
+    result_.items[index] = std::move(item);
+    --pending_;
+    if (failed && !chain_->settings.continue_on_error) failed_fast_ = true;
+    if (starting_) return;  // StartGroup decides once every item is started
+    if (pending_ == 0 || failed_fast_) EndGroup();
+  }
+
+  // Records the group's unfinished items as timed out or cancelled, then goes on.
+  void EndGroup() {
+    for (size_t index : group_) {
+      if (!running_[index]) continue;
+      running_[index] = false;
+      ItemResult& out = result_.items[index];
+      out.duration = Since(group_start_);
+      out.attempts = std::max(out.attempts, 1);
+      if (timed_out_) {
+        out.status = ItemStatus::kTimedOut;
+        out.error = fmt::format("chain timeout of {} reached", Seconds(chain_->settings.timeout));
+        out.failures.push_back({out.attempts, std::chrono::system_clock::now(), out.error});
+      } else {
+        out.status = ItemStatus::kCancelled;
+        out.error = "cancelled: another item failed and continue_on_error is false";
+      }
+      signals_[index].emit(asio::cancellation_type::terminal);
+    }
+    if (chain_->settings.execution == Execution::kParallel) {
+      Finish();
+      return;
+    }
+    if (!group_.empty() && result_.items[group_.front()].status != ItemStatus::kDelivered &&
+        !chain_->settings.continue_on_error) {
+      stopped_ = true;
+    }
+    StartNextInSequence();
+  }
+
+  void Finish() {
+    finished_ = true;
+    if (deadline_) deadline_->cancel();
+    result_.success = EvaluateSuccess(result_.items, chain_->settings.success);
+    result_.duration = Since(start_);
+    ChainRunner::Done done = std::move(done_);
+    done(std::move(result_));
+  }
+
+  static asio::awaitable<void> RunItem(std::shared_ptr<ChainRun> run, size_t index,
+                                       ItemResult result, Clock::time_point start);
+
+  std::shared_ptr<const Chain> chain_;
+  std::shared_ptr<const Delivery> delivery_;
+  ChainRunOptions options_;
+  asio::any_io_executor executor_;
+  ChainRunner::Done done_;
+  Clock::time_point start_;
+  ChainResult result_;
+  std::vector<asio::cancellation_signal> signals_;  // per chain item
+  std::vector<bool> running_;                       // per chain item: started, no result yet
+  std::optional<asio::steady_timer> deadline_;
+  std::vector<size_t> group_;
+  Clock::time_point group_start_;
+  size_t pending_ = 0;
+  size_t next_ = 0;           // sequential: the next item to consider
+  bool starting_ = false;     // StartGroup is still starting items
+  bool failed_fast_ = false;  // an item failed and continue_on_error is false
+  bool stopped_ = false;      // sequential: the rest is not executed
+  bool timed_out_ = false;
+  bool finished_ = false;
 };
 
-asio::awaitable<void> RunItem(std::shared_ptr<Group> group, size_t slot,
-                              std::shared_ptr<const Chain> chain, size_t index,
-                              std::shared_ptr<const Delivery> delivery,
-                              std::shared_ptr<const ChainRunOptions> options) {
-  const ChainItem& item = chain->items[index];
-  auto start = Clock::now();
-  ItemResult result;
-  result.module = item.module_name;
-  result.status = ItemStatus::kFailed;
-  const int attempts = item.retry.Attempts();
-  // Whether the group cancelled this item (timeout, or another item failed fast). Read where
-  // needed rather than through a helper coroutine: this runs for every item of every webhook.
+// An item's attempts from the first one not made yet (`result.attempts` were made at once),
+// with the retry policy's pauses between them.
+asio::awaitable<void> ChainRun::RunItem(std::shared_ptr<ChainRun> run, size_t index,
+                                        ItemResult result, Clock::time_point start) {
+  const ChainItem& item = run->chain_->items[index];
+  // Whether the run cancelled this item (timeout, or another item failed fast). Read where
+  // needed rather than through a helper coroutine.
   auto cancellation = co_await asio::this_coro::cancellation_state;
-
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
-    result.attempts = attempt;
+  for (;;) {
+    if (result.attempts > 0) {
+      asio::steady_timer backoff(co_await asio::this_coro::executor,
+                                 item.retry.DelayAfter(result.attempts, ThreadRng()));
+      auto [ec] = co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || cancellation.cancelled() != asio::cancellation_type::none) co_return;
+    }
+    ++result.attempts;
     Outcome outcome;
     auto attempt_start = Clock::now();
     try {
-      auto delivering = item.module->Deliver(delivery);
+      auto delivering = item.module->Deliver(run->delivery_);
       outcome = co_await std::move(delivering);
     } catch (const std::exception& error) {
       // Modules report failures as outcomes; an exception is a bug or a cancellation.
       outcome = Outcome::Permanent(fmt::format("module raised: {}", error.what()));
     }
     if (cancellation.cancelled() != asio::cancellation_type::none) {
-      co_return;  // the group has already recorded this item
+      co_return;  // the run has already recorded this item
     }
-    if (options->metrics) {
-      options->metrics->CountAttempt(options->webhook, item.module_name, OutcomeName(outcome.kind),
-                                     Clock::now() - attempt_start);
-    }
-    if (outcome.delivered()) {
-      result.status = ItemStatus::kDelivered;
-      result.error.clear();
-      break;
-    }
-    result.error = outcome.message;
-    result.failures.push_back({attempt, std::chrono::system_clock::now(), outcome.message});
-    if (outcome.kind == OutcomeKind::kPermanent || attempt == attempts) break;
-    if (options->metrics) options->metrics->CountRetry(options->webhook, item.module_name);
-
-    asio::steady_timer backoff(co_await asio::this_coro::executor,
-                               item.retry.DelayAfter(attempt, ThreadRng()));
-    auto [ec] = co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || cancellation.cancelled() != asio::cancellation_type::none) co_return;
+    if (!run->Settle(index, outcome, attempt_start, result)) break;
   }
-
-  result.duration = Since(start);
-  bool failed = result.status != ItemStatus::kDelivered;
-  if (!failed && options->on_delivered) options->on_delivered(index);
-  group->results[slot] = std::move(result);
-  group->finished[slot] = true;
-  --group->pending;
-  if (failed && !chain->settings.continue_on_error) group->failed_fast = true;
-  if (group->pending == 0 || group->failed_fast) group->wake.cancel();
-}
-
-// Starts the given items at once and waits until all finished, one failed fast, or the deadline.
-// Returns true when the deadline ended the wait.
-asio::awaitable<bool> RunGroup(std::shared_ptr<const Chain> chain, std::vector<size_t> indices,
-                               Clock::time_point deadline, std::shared_ptr<const Delivery> delivery,
-                               std::shared_ptr<const ChainRunOptions> options,
-                               std::vector<ItemResult>& results) {
-  auto executor = co_await asio::this_coro::executor;
-  auto group = std::make_shared<Group>(executor, indices.size());
-  auto start = Clock::now();
-  group->pending = indices.size();
-  for (size_t slot = 0; slot < indices.size(); ++slot) {
-    // The completion handler holds the group: Asio clears the item's cancellation slot (which
-    // lives in group->signals) when it resumes the finished coroutine to call the handler, which
-    // can be after this coroutine has returned and dropped its reference.
-    asio::co_spawn(
-        executor, RunItem(group, slot, chain, indices[slot], delivery, options),
-        asio::bind_cancellation_slot(group->signals[slot].slot(), [group](std::exception_ptr) {}));
-  }
-
-  bool timed_out = false;
-  while (group->pending > 0 && !group->failed_fast) {
-    group->wake.expires_at(deadline);
-    auto [ec] = co_await group->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!ec) {
-      timed_out = true;
-      break;
-    }
-  }
-
-  for (size_t slot = 0; slot < indices.size(); ++slot) {
-    ItemResult& out = results[indices[slot]];
-    if (group->finished[slot]) {
-      out = std::move(group->results[slot]);
-      continue;
-    }
-    group->signals[slot].emit(asio::cancellation_type::terminal);
-    out.module = chain->items[indices[slot]].module_name;
-    out.duration = Since(start);
-    out.attempts = std::max(out.attempts, 1);
-    if (timed_out) {
-      out.status = ItemStatus::kTimedOut;
-      out.error = fmt::format("chain timeout of {} reached", Seconds(chain->settings.timeout));
-      out.failures.push_back({out.attempts, std::chrono::system_clock::now(), out.error});
-    } else {
-      out.status = ItemStatus::kCancelled;
-      out.error = "cancelled: another item failed and continue_on_error is false";
-    }
-  }
-  co_return timed_out;
+  run->CompleteItem(index, std::move(result), start);
 }
 
 }  // namespace
 
+void ChainRunner::Start(std::shared_ptr<const Chain> chain,
+                        std::shared_ptr<const Delivery> delivery, ChainRunOptions options,
+                        asio::any_io_executor executor, Done done) {
+  auto run = std::make_shared<ChainRun>(std::move(chain), std::move(delivery), std::move(options),
+                                        std::move(executor), std::move(done));
+  run->Begin();
+}
+
 asio::awaitable<ChainResult> ChainRunner::Run(std::shared_ptr<const Chain> chain,
                                               std::shared_ptr<const Delivery> delivery,
-                                              ChainRunOptions run_options) {
-  auto start = Clock::now();
-  auto deadline = start + chain->settings.timeout;
-  const size_t size = chain->items.size();
-  auto options = std::make_shared<const ChainRunOptions>(std::move(run_options));
-  auto asked = [&](size_t i) { return i >= 32 || (options->items >> i) & 1U; };
-  ChainResult result;
-  result.items.resize(size);
-  for (size_t i = 0; i < size; ++i) {
-    result.items[i].module = chain->items[i].module_name;
-    if (!asked(i)) result.items[i].status = ItemStatus::kSkipped;
-  }
-
-  if (chain->settings.execution == Execution::kParallel) {
-    std::vector<size_t> all;
-    for (size_t i = 0; i < size; ++i) {
-      if (asked(i)) all.push_back(i);
-    }
-    auto group = RunGroup(chain, std::move(all), deadline, delivery, options, result.items);
-    co_await std::move(group);
-  } else {
-    bool stopped = false;
-    bool timed_out = false;
-    for (size_t i = 0; i < size; ++i) {
-      ItemResult& item = result.items[i];
-      if (!asked(i)) continue;
-      if (stopped || timed_out) {
-        item.status = ItemStatus::kNotExecuted;
-        item.error = stopped ? std::string(kNotExecutedAfterFailure)
-                             : std::string(kNotExecutedAfterTimeout);
-        continue;
-      }
-      std::vector<size_t> one{i};
-      auto group = RunGroup(chain, std::move(one), deadline, delivery, options, result.items);
-      timed_out = co_await std::move(group);
-      if (item.status != ItemStatus::kDelivered && !chain->settings.continue_on_error) {
-        stopped = true;
-      }
-    }
-  }
-  result.success = EvaluateSuccess(result.items, chain->settings.success);
-  result.duration = Since(start);
-  co_return result;
+                                              ChainRunOptions options) {
+  // Where the result goes: kept when the chain finished inside Start, handed to the waiting
+  // coroutine when it finished later.
+  struct Waiter {
+    std::optional<ChainResult> result;
+    std::function<void(ChainResult)> resume;
+  };
+  auto waiter = std::make_shared<Waiter>();
+  auto executor = co_await asio::this_coro::executor;
+  Start(std::move(chain), std::move(delivery), std::move(options), executor,
+        [waiter](ChainResult result) {
+          if (waiter->resume) {
+            auto resume = std::move(waiter->resume);
+            resume(std::move(result));
+          } else {
+            waiter->result = std::move(result);
+          }
+        });
+  if (waiter->result) co_return std::move(*waiter->result);
+  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(ChainResult)>(
+      [waiter](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        waiter->resume = [shared](ChainResult result) { std::move (*shared)(std::move(result)); };
+      },
+      asio::use_awaitable);
+  co_return co_await std::move(waiting);
 }
 
 }  // namespace wg

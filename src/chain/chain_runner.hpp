@@ -6,8 +6,8 @@
 // strand): the items of one chain share state without locks.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +32,14 @@ struct ChainRunOptions {
 
 class ChainRunner {
  public:
+  using Done = std::function<void(ChainResult)>;
+
+  // Starts the chain on `executor`, from a handler or coroutine already running on it. `done`
+  // is called once, on it, with the result: before Start returns when no item had to wait.
+  static void Start(std::shared_ptr<const Chain> chain, std::shared_ptr<const Delivery> delivery,
+                    ChainRunOptions options, boost::asio::any_io_executor executor, Done done);
+
+  // The same, awaited on the calling coroutine's executor.
   static boost::asio::awaitable<ChainResult> Run(std::shared_ptr<const Chain> chain,
                                                  std::shared_ptr<const Delivery> delivery,
                                                  ChainRunOptions options = {});

@@ -1,6 +1,6 @@
 #include "chain/work_queue.hpp"
 
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 
 namespace wg {
 
@@ -14,13 +14,8 @@ bool WorkQueue::TrySubmit(Job job) {
     }
     ++in_flight_;
   }
-  Launch(std::move(job));
+  job.start([this] { OnFinished(); });
   return true;
-}
-
-void WorkQueue::Launch(Job job) {
-  auto executor = job.executor;
-  boost::asio::co_spawn(executor, job.work(), [this](std::exception_ptr) { OnFinished(); });
 }
 
 void WorkQueue::OnFinished() {
@@ -34,7 +29,11 @@ void WorkQueue::OnFinished() {
     next = std::move(queue_.front());
     queue_.pop_front();
   }
-  Launch(std::move(next));
+  // Posted, not dispatched: a job that finishes inside its start would otherwise start the next
+  // one inside this call, and a long queue of such jobs would nest as deep as the queue is long.
+  auto executor = next.executor;
+  boost::asio::post(executor,
+                    [this, start = std::move(next.start)] { start([this] { OnFinished(); }); });
 }
 
 size_t WorkQueue::InFlight() const {

@@ -4,8 +4,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -15,9 +13,12 @@ namespace wg {
 
 class WorkQueue {
  public:
+  // What a job calls, once, when its work has ended.
+  using Finished = std::function<void()>;
+
   struct Job {
     boost::asio::any_io_executor executor;  // where the work runs (the accepting thread)
-    std::function<boost::asio::awaitable<void>()> work;
+    std::function<void(Finished)> start;    // starts the work; must not block
   };
 
   WorkQueue(size_t max_in_flight, size_t max_queued)
@@ -25,7 +26,9 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  // False when both the running set and the queue are full.
+  // False when both the running set and the queue are full. Called on the job's executor: a job
+  // with room to run starts inside this call; a queued one is posted to its executor when a
+  // running job finishes.
   bool TrySubmit(Job job);
 
   size_t InFlight() const;
@@ -33,7 +36,6 @@ class WorkQueue {
   bool Idle() const;
 
  private:
-  void Launch(Job job);
   void OnFinished();
 
   const size_t max_in_flight_;

@@ -1,10 +1,9 @@
 #include "http/response.hpp"
 
-#include <fmt/format.h>
-
 #include <array>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
+#include <charconv>
 #include <iterator>
 
 #include "observability/logger.hpp"
@@ -46,6 +45,12 @@ void AppendHeader(std::string& out, std::string_view name, std::string_view valu
   out += "\r\n";
 }
 
+void AppendNumber(std::string& out, uint64_t number) {
+  char digits[24];
+  auto written = std::to_chars(std::begin(digits), std::end(digits), number);
+  out.append(digits, written.ptr);
+}
+
 // The default header lines, built once: most answers add no header of their own.
 const std::string& DefaultHeaderBlock() {
   static const std::string block = [] {
@@ -71,7 +76,8 @@ std::string SerializeResponse(HttpAnswer answer, unsigned http_version, bool kee
   std::string out;
   out.reserve(DefaultHeaderBlock().size() + 96 + (with_body ? answer.body.size() : 0));
   out += http_version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  fmt::format_to(std::back_inserter(out), "{} ", answer.status);
+  AppendNumber(out, answer.status);
+  out += ' ';
   out += http::obsolete_reason(static_cast<http::status>(answer.status));
   out += "\r\n";
   if (answer.headers.empty()) {
@@ -92,7 +98,9 @@ std::string SerializeResponse(HttpAnswer answer, unsigned http_version, bool kee
       if (!used[i]) AppendHeader(out, answer.headers[i].first, answer.headers[i].second);
     }
   }
-  fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", answer.body.size());
+  out += "Content-Length: ";
+  AppendNumber(out, answer.body.size());
+  out += "\r\n";
   if (!keep && http_version >= 11) out += "Connection: close\r\n";
   if (keep && http_version < 11) out += "Connection: keep-alive\r\n";
   out += "\r\n";

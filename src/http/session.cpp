@@ -21,26 +21,17 @@ constexpr uint64_t kMaxAdminBodyBytes = 64 * 1024;
 // What a connection may hold unparsed: bounds a chunk-size line with a huge extension (the
 // body itself goes from the buffer into the request as it is parsed).
 constexpr size_t kMaxReadBufferBytes = 256 * 1024;
-constexpr size_t kMaxChunkExtensionBytes = 1024;
 
 // Framing we refuse before reading a body: a transfer coding other than chunked alone (we would
 // store a gzip body as if it were plain, and "identity" or a list invites request smuggling),
 // and an HTTP/1.1 request without Host (RFC 9112 §3.2).
-std::optional<HttpAnswer> FramingProblem(const http::request<http::string_body>& request) {
-  size_t codings = 0;
-  for (const auto& field : request.base()) {
-    if (field.name() != http::field::transfer_encoding) continue;
-    ++codings;
-    std::string_view value = field.value();
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (codings > 1 || !beast::iequals(value, "chunked")) {
-      HttpAnswer answer = HttpAnswer::Error(501, "Unsupported Transfer-Encoding: only chunked");
-      answer.close = true;
-      return answer;
-    }
+std::optional<HttpAnswer> FramingProblem(const RequestParser& request) {
+  if (request.transfer_encodings() > 1 || !request.only_chunked()) {
+    HttpAnswer answer = HttpAnswer::Error(501, "Unsupported Transfer-Encoding: only chunked");
+    answer.close = true;
+    return answer;
   }
-  if (request.version() >= 11 && request.base().find(http::field::host) == request.base().end()) {
+  if (request.version() >= 11 && !request.has_host()) {
     HttpAnswer answer = HttpAnswer::Error(400, "Missing Host header");
     answer.close = true;
     return answer;
@@ -58,11 +49,6 @@ std::optional<HttpAnswer> BodyReadProblem(const beast::error_code& ec) {
   HttpAnswer answer = HttpAnswer::Error(400, fmt::format("Malformed request body: {}", ec.message()));
   answer.close = true;
   return answer;
-}
-
-bool ExpectsContinue(const http::fields& fields) {
-  auto it = fields.find(http::field::expect);
-  return it != fields.end() && beast::iequals(it->value(), "100-continue");
 }
 
 // Sets the deadline of the next read or write from now.
@@ -86,8 +72,7 @@ asio::awaitable<beast::error_code> WriteAll(tcp::socket& socket, std::string_vie
 // do the same, but complete through one more round of the scheduler when the bytes were already
 // buffered, which is where most requests are after the first read.
 asio::awaitable<beast::error_code> Parse(tcp::socket& socket, beast::flat_buffer& buffer,
-                                         http::request_parser<http::string_body>& parser,
-                                         bool whole) {
+                                         RequestParser& parser, bool whole) {
   parser.eager(whole);
   beast::error_code ec;
   auto finished = [&] { return whole ? parser.is_done() : parser.is_header_done(); };
@@ -129,19 +114,6 @@ struct Registration {
 
 }  // namespace
 
-std::vector<Header> CollectHeaders(const http::fields& fields) {
-  std::vector<Header> headers;
-  headers.reserve(16);
-  for (const auto& field : fields) {
-    std::string name(field.name_string());
-    for (char& c : name) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    headers.push_back({std::move(name), std::string(field.value())});
-  }
-  return headers;
-}
-
 asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
                                  const Router& router, Logger& logger) {
   std::string peer_address;
@@ -162,10 +134,6 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
   Registration registration(registry, state);
   const RequestLimits& limits = router.pipeline().limits();
   beast::flat_buffer buffer(kMaxReadBufferBytes);
-  auto refuse_long_extensions = [](uint64_t, beast::string_view extensions,
-                                   beast::error_code& ec) {
-    if (extensions.size() > kMaxChunkExtensionBytes) ec = http::error::bad_chunk_extension;
-  };
 
   while (!registry.draining) {
     // Wait for the first byte of the next request under the idle timeout...
@@ -179,9 +147,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     state.idle = false;
 
     // ...then the whole head must arrive within the header timeout (slowloris).
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(kMaxRequestHeadBytes);
-    parser.on_chunk_header(refuse_long_extensions);
+    RequestParser parser;
     // No body limit while reading the head: the pipeline answers an oversized Content-Length
     // with its own 413 (after authentication), and the limit is set before any body byte.
     parser.body_limit(boost::none);
@@ -205,23 +171,22 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       break;
     }
 
-    auto& request = parser.get();
-    const unsigned version = request.version();
-    bool keep_alive = request.keep_alive();
-    std::vector<Header> headers = CollectHeaders(request.base());
+    const unsigned version = parser.version();
+    bool keep_alive = parser.keep_alive();
+    std::vector<Header>& headers = parser.headers();
     auto length = parser.content_length();
     const std::optional<uint64_t> content_length =
         length ? std::optional<uint64_t>(*length) : std::nullopt;
-    auto problem = FramingProblem(request);
+    auto problem = FramingProblem(parser);
     WebhookCall call;  // what /metrics and /stats count once the request is answered
     auto route = problem ? std::variant<HttpAnswer, Admission, AdminRequest>(std::move(*problem))
-                         : router.OnHead(request.method(), request.target(), headers,
-                                         content_length, peer_address, &call);
+                         : router.OnHead(parser.method(), parser.target(), headers, content_length,
+                                         peer_address, &call);
     if (auto* pending = std::get_if<Admission>(&route);
         pending != nullptr && pending->awaits_shared_rate_limit) {
       // The webhook's rate limit is kept in Redis: asked before any other check.
-      RequestHead head{{}, {}, headers, content_length, request.method_string(), request.target(),
-                       peer_address};
+      RequestHead head{
+          {}, {}, headers, content_length, parser.method_string(), parser.target(), peer_address};
       auto limiting = router.pipeline().OnSharedRateLimit(std::move(*pending), head);
       auto limited = co_await std::move(limiting);
       if (auto* refused = std::get_if<HttpAnswer>(&limited)) {
@@ -259,7 +224,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
       }
     } else {
       auto& admission = std::get<Admission>(route);
-      if (ExpectsContinue(request.base())) {
+      if (parser.expects_continue()) {
         http::response<http::empty_body> proceed(http::status::continue_, version);
         ExpiresAfter(state, limits.body_timeout);
         co_await http::async_write(stream, proceed, kUseTuple);
@@ -280,7 +245,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
         answer = std::move(*problem);
       } else {
         auto accepting = router.pipeline().OnBody(std::move(admission), std::move(headers),
-                                                  std::move(parser.get().body()));
+                                                  std::move(parser.body()));
         answer = co_await std::move(accepting);
       }
     }
@@ -288,7 +253,7 @@ asio::awaitable<void> RunSession(tcp::socket socket, SessionRegistry& registry,
     router.Answered(call, answer.status);
     const bool close = answer.close || !keep_alive || registry.draining;
     std::string bytes =
-        SerializeResponse(std::move(answer), version, !close, request.method() != http::verb::head);
+        SerializeResponse(std::move(answer), version, !close, parser.method() != http::verb::head);
     auto writing = WriteAll(stream, bytes, state, limits.body_timeout);
     beast::error_code write_ec = co_await std::move(writing);
     if (write_ec || close) break;

@@ -6,10 +6,10 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/fields.hpp>
 #include <chrono>
 #include <unordered_set>
 
+#include "http/request_parser.hpp"
 #include "http/router.hpp"
 #include "webhook/limits.hpp"
 
@@ -42,11 +42,5 @@ boost::asio::awaitable<void> SweepDeadlines(SessionRegistry& registry,
 boost::asio::awaitable<void> RunSession(boost::asio::ip::tcp::socket socket,
                                         SessionRegistry& registry, const Router& router,
                                         Logger& logger);
-
-// The request's headers as the pipeline sees them: names lower-cased, in the order sent.
-std::vector<Header> CollectHeaders(const boost::beast::http::fields& fields);
-
-// Request heads larger than this (request line + all header lines) get 431.
-constexpr size_t kMaxRequestHeadBytes = 16 * 1024;
 
 }  // namespace wg

@@ -6,9 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
-
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +59,11 @@ class Module {
   virtual ~Module() = default;
   // Runs on an I/O thread: must not block. Blocking work goes to ModuleContext::blocking_pool.
   virtual boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) = 0;
+
+  // For a module with nothing to wait for (discard, log into the stdout buffer): the outcome of
+  // one delivery, given at once, so the chain runs it without a coroutine. Null when this
+  // delivery has to be awaited through Deliver (the default).
+  virtual std::optional<Outcome> DeliverNow(const Delivery&) { return std::nullopt; }
 };
 
 // A named entry of connections.json.

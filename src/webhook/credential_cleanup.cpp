@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "config/json_reader.hpp"
 #include "util/ascii.hpp"
@@ -25,6 +26,63 @@ constexpr std::array<std::string_view, 30> kDefaultNames = {
 // x-.*-key / -token / -secret ones are contained in these.
 constexpr std::array<std::string_view, 6> kNameParts = {"password", "secret",     "token",
                                                         "key",      "credential", "auth"};
+
+// For each byte, 1 + the index of the part that starts with it (either case), or 0: a name is
+// scanned once, and only the part its letter starts is compared there.
+constexpr std::array<uint8_t, 256> kPartByFirstLetter = [] {
+  std::array<uint8_t, 256> table{};
+  for (size_t i = 0; i < kNameParts.size(); ++i) {
+    const char first = kNameParts[i].front();
+    table[static_cast<unsigned char>(first)] = static_cast<uint8_t>(i + 1);
+    table[static_cast<unsigned char>(first - 'a' + 'A')] = static_cast<uint8_t>(i + 1);
+  }
+  return table;
+}();
+
+constexpr bool PartsStartWithDistinctLowerLetters() {
+  for (size_t i = 0; i < kNameParts.size(); ++i) {
+    if (kNameParts[i].front() < 'a' || kNameParts[i].front() > 'z') return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (kNameParts[i].front() == kNameParts[j].front()) return false;
+    }
+  }
+  return true;
+}
+static_assert(PartsStartWithDistinctLowerLetters(), "kPartByFirstLetter holds one part a letter");
+
+constexpr bool ContainsPart(std::string_view name) {
+  for (std::string_view part : kNameParts) {
+    if (name.find(part) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// The default names that contain no part: the only ones compared whole. ContainsNamePart finds
+// the others, in any case, as comparing them whole would.
+constexpr size_t kWholeNameCount = [] {
+  size_t count = 0;
+  for (std::string_view name : kDefaultNames) count += ContainsPart(name) ? 0 : 1;
+  return count;
+}();
+constexpr std::array<std::string_view, kWholeNameCount> kWholeNames = [] {
+  std::array<std::string_view, kWholeNameCount> names{};
+  size_t next = 0;
+  for (std::string_view name : kDefaultNames) {
+    if (!ContainsPart(name)) names[next++] = name;
+  }
+  return names;
+}();
+
+bool ContainsNamePart(std::string_view name) {
+  for (size_t i = 0; i < name.size(); ++i) {
+    const uint8_t part = kPartByFirstLetter[static_cast<unsigned char>(name[i])];
+    if (part != 0 &&
+        EqualsIgnoreCase(name.substr(i, kNameParts[part - 1].size()), kNameParts[part - 1])) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Deeper payloads are refused by the JSON limits long before; this bounds the recursion anyway.
 constexpr int kMaxDepth = 100;
@@ -62,11 +120,10 @@ std::optional<CredentialCleanup> CredentialCleanup::FromConfig(const json::value
 bool CredentialCleanup::IsCredentialName(std::string_view name) const {
   // Runs for every header and every payload key of every webhook: compared without a lowered
   // copy (the lists are lower case).
+  if (ContainsNamePart(name)) return true;
   auto equal = [name](std::string_view candidate) { return EqualsIgnoreCase(name, candidate); };
-  if (std::any_of(kDefaultNames.begin(), kDefaultNames.end(), equal)) return true;
-  if (std::any_of(extra_names_.begin(), extra_names_.end(), equal)) return true;
-  return std::any_of(kNameParts.begin(), kNameParts.end(),
-                     [name](std::string_view part) { return ContainsIgnoreCase(name, part); });
+  if (std::any_of(kWholeNames.begin(), kWholeNames.end(), equal)) return true;
+  return std::any_of(extra_names_.begin(), extra_names_.end(), equal);
 }
 
 bool CredentialCleanup::Clean(json::value& payload) const {

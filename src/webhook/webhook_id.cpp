@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "config/names.hpp"
-
 #include <array>
-#include <cctype>
+
+#include "util/ascii.hpp"
 
 namespace wg {
 namespace {
@@ -18,12 +17,17 @@ constexpr std::array<std::string_view, 5> kReservedPrefixes = {"__", "_", "inter
                                                                "admin_"};
 constexpr std::array<std::string_view, 3> kReservedSuffixes = {"_internal", "_system", "_admin"};
 
-bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+// ASCII only, as std::isalnum and std::isspace are in the C locale the gateway runs in; written
+// out because this runs for every request.
+bool IsAlnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
+bool IsSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
   return text;
 }
 
@@ -35,7 +39,9 @@ std::optional<std::string> ValidateWebhookId(std::string_view raw) {
   if (id.size() > kMaxIdLength) {
     return fmt::format("Webhook ID too long: {} characters (max: {})", id.size(), kMaxIdLength);
   }
-  std::string lower = ToLower(id);
+  std::array<char, kMaxIdLength> lowered{};  // on the stack: no allocation for a valid id
+  for (size_t i = 0; i < id.size(); ++i) lowered[i] = AsciiLower(id[i]);
+  const std::string_view lower(lowered.data(), id.size());
   for (auto reserved : kReserved) {
     if (lower == reserved) {
       return fmt::format("Webhook ID '{}' is reserved and cannot be used", id);

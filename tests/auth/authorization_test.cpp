@@ -56,6 +56,17 @@ TEST(ConstantTimeTest, ComparesContentNotLength) {
   SecretMatcher matcher("token");
   EXPECT_TRUE(matcher.Matches("token"));
   EXPECT_FALSE(matcher.Matches("Token"));
+  EXPECT_FALSE(matcher.Matches("toke"));
+  EXPECT_FALSE(matcher.Matches(""));
+  EXPECT_FALSE(matcher.Matches(std::string_view("token\0", 6))) << "the padding is not the secret";
+  EXPECT_FALSE(matcher.Matches(std::string(200, 'x')));
+  EXPECT_FALSE(matcher.Matches("tokentoken"));
+  std::string long_secret(130, 's');  // padded to 192 bytes
+  SecretMatcher long_matcher(long_secret);
+  EXPECT_TRUE(long_matcher.Matches(long_secret));
+  EXPECT_FALSE(long_matcher.Matches(long_secret + "s"));
+  EXPECT_FALSE(long_matcher.Matches(long_secret.substr(1)));
+  EXPECT_FALSE(long_matcher.Matches(long_secret + std::string(62, '\0')));
 }
 
 }  // namespace

@@ -34,7 +34,17 @@ class ScriptedModule final : public Module {
     co_return outcome;
   }
 
+  // With at_once, answers its first call through DeliverNow, as a module without I/O does;
+  // later calls (retries) go through Deliver.
+  std::optional<Outcome> DeliverNow(const Delivery&) override {
+    if (!at_once || calls > 0) return std::nullopt;
+    ++calls;
+    if (journal_) journal_->push_back("now " + name_);
+    return outcomes_[next_++];
+  }
+
   int calls = 0;
+  bool at_once = false;
 
  private:
   std::vector<Outcome> outcomes_;
@@ -188,6 +198,115 @@ TEST(ChainRunnerTest, TimeoutAppliesToSequentialChains) {
   EXPECT_EQ(result.items[0].status, ItemStatus::kTimedOut);
   EXPECT_EQ(result.items[1].status, ItemStatus::kNotExecuted);
   EXPECT_EQ(built.modules[1]->calls, 0);
+}
+
+// A destination that does not stop when cancelled (a blocking client library, a module bug):
+// the chain's timeout still ends the chain on time, and its late answer changes nothing.
+class DeafModule final : public Module {
+ public:
+  explicit DeafModule(std::chrono::milliseconds delay) : delay_(delay) {}
+
+  asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery>) override {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay_);
+    co_await timer.async_wait(
+        asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable));
+    ++finished;
+    co_return Outcome::Delivered();
+  }
+
+  int finished = 0;
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+TEST(ChainRunnerTest, TimeoutHoldsWhenAModuleIgnoresCancellation) {
+  for (auto execution : {Execution::kParallel, Execution::kSequential}) {
+    auto chain = std::make_shared<Chain>();
+    chain->settings.execution = execution;
+    chain->settings.timeout = 50ms;
+    auto deaf = std::make_shared<DeafModule>(600ms);
+    chain->items.push_back({"deaf", deaf, {}, ""});
+    asio::io_context io;
+    std::optional<ChainResult> result;
+    Clock::duration took{};
+    auto start = Clock::now();
+    asio::co_spawn(io, ChainRunner::Run(chain, testing::MakeDelivery()),
+                   [&](std::exception_ptr, ChainResult got) {
+                     took = Clock::now() - start;
+                     result = std::move(got);
+                   });
+    io.run();  // returns once the deaf module has finished too
+    ASSERT_TRUE(result);
+    EXPECT_LT(took, 400ms);
+    EXPECT_EQ(result->items[0].status, ItemStatus::kTimedOut);
+    EXPECT_FALSE(result->success);
+    EXPECT_EQ(deaf->finished, 1) << "the module ran to its end after the chain had ended";
+  }
+}
+
+// Start calls back before it returns when no item has to wait, so a chain of modules without
+// I/O costs no timer and no further scheduler round; with an item that waits it calls back later.
+TEST(ChainRunnerTest, StartCallsBackAtOnceWhenNoItemWaits) {
+  for (auto delay : {0ms, 5ms}) {
+    Built built;
+    built.Add("a", {kOk}, delay);
+    built.Add("b", {kOk}, delay);
+    asio::io_context io;
+    bool returned = false;
+    std::optional<ChainResult> result;
+    bool before_return = false;
+    asio::post(io, [&] {
+      ChainRunner::Start(built.chain, testing::MakeDelivery(), {}, io.get_executor(),
+                         [&](ChainResult got) {
+                           before_return = !returned;
+                           result = std::move(got);
+                         });
+      returned = true;
+    });
+    io.run();
+    ASSERT_TRUE(result);
+    EXPECT_TRUE(result->success);
+    EXPECT_EQ(before_return, delay == 0ms) << "delay " << delay.count() << " ms";
+  }
+}
+
+// Modules that answer at once (DeliverNow) run in order without a coroutine; a retry after an
+// at-once failure is awaited through Deliver, with the retry policy's pause.
+TEST(ChainRunnerTest, ModulesAnsweringAtOnceKeepTheChainRules) {
+  std::vector<std::string> journal;
+  Built built;
+  RetryPolicy retry{true, 3, 0.001, 0.002, 2.0};
+  built.Add("a", {kOk}, 0ms, {}, &journal).at_once = true;
+  built.Add("b", {kDown, kOk}, 0ms, retry, &journal).at_once = true;
+  built.Add("c", {kOk}, 0ms, {}, &journal).at_once = true;
+  ChainResult result = RunChain(built);
+  EXPECT_TRUE(result.success);
+  EXPECT_EQ(result.items[1].attempts, 2);
+  ASSERT_EQ(result.items[1].failures.size(), 1u);
+  EXPECT_EQ(result.items[1].failures[0].message, "connection refused");
+  EXPECT_EQ(journal, (std::vector<std::string>{"now a", "now b", "start b", "end b", "now c"}));
+
+  Built stopping;
+  stopping.chain->settings.continue_on_error = false;
+  stopping.Add("bad", {kBad}, 0ms).at_once = true;
+  stopping.Add("never", {kOk}, 0ms).at_once = true;
+  result = RunChain(stopping);
+  EXPECT_EQ(result.items[0].status, ItemStatus::kFailed);
+  EXPECT_EQ(result.items[0].error, "rejected");
+  EXPECT_EQ(result.items[1].status, ItemStatus::kNotExecuted);
+  EXPECT_EQ(stopping.modules[1]->calls, 0);
+
+  Built parallel;
+  parallel.chain->settings.execution = Execution::kParallel;
+  parallel.chain->settings.continue_on_error = false;
+  parallel.Add("bad", {kBad}, 0ms).at_once = true;
+  parallel.Add("slow", {kOk}, 2000ms);
+  auto start = Clock::now();
+  result = RunChain(parallel);
+  EXPECT_LT(Clock::now() - start, 1500ms);
+  EXPECT_EQ(result.items[0].status, ItemStatus::kFailed);
+  EXPECT_EQ(result.items[1].status, ItemStatus::kCancelled);
 }
 
 TEST(ChainRunnerTest, RetriesAFailingThenSucceedingModule) {

@@ -7,9 +7,11 @@ namespace {
 
 class DiscardModule final : public Module {
  public:
-  boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery>) override {
-    co_return Outcome::Delivered();
+  boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
+    co_return *DeliverNow(*delivery);
   }
+
+  std::optional<Outcome> DeliverNow(const Delivery&) override { return Outcome::Delivered(); }
 };
 
 }  // namespace

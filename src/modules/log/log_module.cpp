@@ -53,17 +53,24 @@ class LogModule final : public Module {
       : pretty_(pretty), redact_(redact), pool_(pool), writer_(writer) {}
 
   boost::asio::awaitable<Outcome> Deliver(std::shared_ptr<const Delivery> delivery) override {
+    if (writer_ != nullptr) co_return *DeliverNow(*delivery);
     std::string text = RenderLogEntry(*delivery, pretty_, redact_);
-    if (writer_ != nullptr) {
-      if (!writer_->Write(text)) co_return Outcome::Retryable("stdout is not keeping up");
-      co_return Outcome::Delivered();
-    }
     auto writing = RunBlocking(*pool_, [text = std::move(text)]() mutable {
       Logger::WriteLine(1, std::move(text));
       return 0;
     });
     co_await std::move(writing);
     co_return Outcome::Delivered();
+  }
+
+  // With the stdout writer, a line goes into its buffer at once; without it, the blocking write
+  // is awaited.
+  std::optional<Outcome> DeliverNow(const Delivery& delivery) override {
+    if (writer_ == nullptr) return std::nullopt;
+    if (!writer_->Write(RenderLogEntry(delivery, pretty_, redact_))) {
+      return Outcome::Retryable("stdout is not keeping up");
+    }
+    return Outcome::Delivered();
   }
 
  private:
