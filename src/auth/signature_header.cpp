@@ -15,11 +15,16 @@ bool IsHex(std::string_view text) {
 }
 
 std::optional<std::string> DecodeHex(std::string_view text) {
-  if (!IsHex(text) || text.size() % 2 != 0) return std::nullopt;
+  if (text.empty() || text.size() % 2 != 0) return std::nullopt;
   std::string out(text.size() / 2, '\0');
+  int invalid = 0;  // any digit's -1 sets the sign bit
   for (size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<char>(HexDigitValue(text[2 * i]) * 16 + HexDigitValue(text[2 * i + 1]));
+    const int high = HexDigitValue(text[2 * i]);
+    const int low = HexDigitValue(text[2 * i + 1]);
+    invalid |= high | low;
+    out[i] = static_cast<char>(high * 16 + low);
   }
+  if (invalid < 0) return std::nullopt;
   return out;
 }
 

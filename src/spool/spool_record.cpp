@@ -7,19 +7,17 @@
 namespace wg {
 namespace {
 
+// Little-endian, `bytes` bytes of `value`, appended at once (every accepted webhook is encoded).
+void PutUint(std::string& out, uint64_t value, int bytes) {
+  char encoded[8];
+  for (int i = 0; i < bytes; ++i) encoded[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+  out.append(encoded, static_cast<size_t>(bytes));
+}
+
 void PutU8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
-
-void PutU16(std::string& out, uint16_t value) {
-  for (int i = 0; i < 2; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-void PutU32(std::string& out, uint32_t value) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
-
-void PutU64(std::string& out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-}
+void PutU16(std::string& out, uint16_t value) { PutUint(out, value, 2); }
+void PutU32(std::string& out, uint32_t value) { PutUint(out, value, 4); }
+void PutU64(std::string& out, uint64_t value) { PutUint(out, value, 8); }
 
 void PutString(std::string& out, std::string_view text) {
   PutU32(out, static_cast<uint32_t>(text.size()));
@@ -47,11 +45,12 @@ void Frame(std::string& out, SpoolRecordType type, WriteBody write_body) {
   PutU8(out, static_cast<uint8_t>(type));
   write_body(out);
   std::string_view body(out.data() + start + kFrameHeaderBytes, out.size() - start - kFrameHeaderBytes);
-  std::string header;
-  PutU32(header, kSpoolMagic);
-  PutU32(header, static_cast<uint32_t>(body.size()));
-  PutU32(header, Crc(body));
-  std::memcpy(out.data() + start, header.data(), kFrameHeaderBytes);
+  const uint32_t fields[] = {kSpoolMagic, static_cast<uint32_t>(body.size()), Crc(body)};
+  static_assert(sizeof(fields) == kFrameHeaderBytes);
+  char* header = out.data() + start;
+  for (uint32_t field : fields) {
+    for (int i = 0; i < 4; ++i) *header++ = static_cast<char>((field >> (8 * i)) & 0xff);
+  }
 }
 
 // Reads fields in order; any read past the end makes ok() false.
@@ -91,6 +90,10 @@ class Reader {
 }  // namespace
 
 void EncodeAccepted(const AcceptedRecord& record, std::string& out) {
+  size_t size = kFrameHeaderBytes + 1 + 8 + 4 + record.delivery_id.size() + 4 +
+                record.webhook_id.size() + 8 + 8 + 4 + 4 + 4 + record.body.size();
+  for (const auto& header : record.headers) size += 8 + header.name.size() + header.value.size();
+  out.reserve(out.size() + size);
   Frame(out, SpoolRecordType::kAccepted, [&](std::string& body) {
     PutU64(body, record.sequence);
     PutString(body, record.delivery_id);

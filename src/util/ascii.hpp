@@ -1,6 +1,8 @@
 // ASCII helpers for protocol tokens (header names, schemes, algorithm names, hex): no locale.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -48,13 +50,18 @@ inline std::string_view TrimBlanks(std::string_view text) {
   return text;
 }
 
-// The value of a hex digit (either case), or -1.
-inline int HexDigitValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// The value of a hex digit (either case), or -1. A table: signatures of 64 hex digits are checked
+// and decoded on every signed request.
+inline constexpr std::array<int8_t, 256> kHexDigitValues = [] {
+  std::array<int8_t, 256> values{};
+  for (auto& value : values) value = -1;
+  for (int c = '0'; c <= '9'; ++c) values[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) values[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) values[c] = static_cast<int8_t>(c - 'A' + 10);
+  return values;
+}();
+
+inline int HexDigitValue(char c) { return kHexDigitValues[static_cast<unsigned char>(c)]; }
 
 // "Digest abc" starts with scheme "Digest" followed by a space, in any case.
 inline bool StartsWithScheme(std::string_view header, std::string_view scheme) {
