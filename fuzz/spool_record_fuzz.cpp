@@ -22,7 +22,7 @@ void CheckBody(wg::SpoolRecordType type, std::string_view frame_bytes, std::stri
   if (type == wg::SpoolRecordType::kAccepted) {
     auto record = wg::DecodeAccepted(body);
     if (!record) return;
-    wg::EncodeAccepted(*record, again);
+    wg::EncodeAccepted(record->View(), again);
   } else {
     auto record = wg::DecodeItemFinished(body);
     if (!record) return;

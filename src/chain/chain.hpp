@@ -30,6 +30,11 @@ struct ChainItem {
   std::string connection;  // the connections.json entry its module uses; empty when none
 };
 
+// Chain limits of the Python project (a longer chain is a config error there too). The chain
+// runner and the spool keep a set of items as bits of a uint32_t.
+constexpr size_t kMaxChainItems = 20;
+static_assert(kMaxChainItems <= 32);
+
 struct Chain {
   std::vector<ChainItem> items;
   ChainSettings settings;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <boost/asio.hpp>
 #include <optional>
 #include <random>
@@ -56,9 +57,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         options_(std::move(options)),
         executor_(std::move(executor)),
         done_(std::move(done)),
-        start_(Clock::now()),
-        signals_(chain_->items.size()),
-        running_(chain_->items.size(), false) {}
+        start_(Clock::now()) {}
 
   void Begin() {
     const size_t size = chain_->items.size();
@@ -68,18 +67,16 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
       if (!Asked(i)) result_.items[i].status = ItemStatus::kSkipped;
     }
     if (chain_->settings.execution == Execution::kParallel) {
-      std::vector<size_t> all;
-      for (size_t i = 0; i < size; ++i) {
-        if (Asked(i)) all.push_back(i);
-      }
-      StartGroup(std::move(all));
+      StartGroup(options_.items & AllItemsMask(size));
     } else {
       StartNextInSequence();
     }
   }
 
  private:
-  bool Asked(size_t i) const { return i >= 32 || (options_.items >> i) & 1U; }
+  // Chains have at most kMaxChainItems (20) items, so a set of them fits in 32 bits.
+  static uint32_t Bit(size_t i) { return uint32_t{1} << i; }
+  bool Asked(size_t i) const { return (options_.items & Bit(i)) != 0; }
 
   void StartNextInSequence() {
     while (next_ < chain_->items.size()) {
@@ -92,20 +89,20 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
                               : std::string(kNotExecutedAfterTimeout);
         continue;
       }
-      StartGroup({i});
+      StartGroup(Bit(i));
       return;
     }
     Finish();
   }
 
-  void StartGroup(std::vector<size_t> indices) {
-    group_ = std::move(indices);
+  void StartGroup(uint32_t items) {
+    group_ = items;
     group_start_ = Clock::now();
-    pending_ = group_.size();
+    pending_ = static_cast<size_t>(std::popcount(items));
+    running_ |= items;
     starting_ = true;
-    for (size_t index : group_) {
-      running_[index] = true;
-      StartItem(index);
+    for (uint32_t rest = items; rest != 0; rest &= rest - 1) {
+      StartItem(static_cast<size_t>(std::countr_zero(rest)));
     }
     starting_ = false;
     if (pending_ == 0 || failed_fast_) {
@@ -140,6 +137,7 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
     // lives in signals_) when it resumes the finished coroutine to call the handler, which
     // can be after the chain has finished.
     auto self = shared_from_this();
+    if (!signals_) signals_ = std::make_unique<asio::cancellation_signal[]>(chain_->items.size());
     asio::co_spawn(
         executor_, RunItem(self, index, std::move(result), start),
         asio::bind_cancellation_slot(signals_[index].slot(), [self](std::exception_ptr) {}));
@@ -187,8 +185,8 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
 
   // Called by an item's coroutine when it has a result (not when it was cancelled).
   void ItemDone(size_t index, ItemResult item) {
-    if (!running_[index]) return;  // the group ended without it
-    running_[index] = false;
+    if ((running_ & Bit(index)) == 0) return;  // the group ended without it
+    running_ &= ~Bit(index);
     bool failed = item.status != ItemStatus::kDelivered;
     result_.items[index] = std::move(item);
     --pending_;
@@ -199,9 +197,9 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
 
   // Records the group's unfinished items as timed out or cancelled, then goes on.
   void EndGroup() {
-    for (size_t index : group_) {
-      if (!running_[index]) continue;
-      running_[index] = false;
+    for (uint32_t rest = group_ & running_; rest != 0; rest &= rest - 1) {
+      const auto index = static_cast<size_t>(std::countr_zero(rest));
+      running_ &= ~Bit(index);
       ItemResult& out = result_.items[index];
       out.duration = Since(group_start_);
       out.attempts = std::max(out.attempts, 1);
@@ -213,13 +211,15 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
         out.status = ItemStatus::kCancelled;
         out.error = "cancelled: another item failed and continue_on_error is false";
       }
-      signals_[index].emit(asio::cancellation_type::terminal);
+      if (signals_) signals_[index].emit(asio::cancellation_type::terminal);
     }
     if (chain_->settings.execution == Execution::kParallel) {
       Finish();
       return;
     }
-    if (!group_.empty() && result_.items[group_.front()].status != ItemStatus::kDelivered &&
+    if (group_ != 0 &&
+        result_.items[static_cast<size_t>(std::countr_zero(group_))].status !=
+            ItemStatus::kDelivered &&
         !chain_->settings.continue_on_error) {
       stopped_ = true;
     }
@@ -245,10 +245,11 @@ class ChainRun : public std::enable_shared_from_this<ChainRun> {
   ChainRunner::Done done_;
   Clock::time_point start_;
   ChainResult result_;
-  std::vector<asio::cancellation_signal> signals_;  // per chain item
-  std::vector<bool> running_;                       // per chain item: started, no result yet
+  // Per chain item, made when the first item needs a coroutine (none when all answer at once).
+  std::unique_ptr<asio::cancellation_signal[]> signals_;
+  uint32_t running_ = 0;  // bit per chain item: started, no result yet
   std::optional<asio::steady_timer> deadline_;
-  std::vector<size_t> group_;
+  uint32_t group_ = 0;  // bit per chain item: the group started last
   Clock::time_point group_start_;
   size_t pending_ = 0;
   size_t next_ = 0;           // sequential: the next item to consider

@@ -15,6 +15,7 @@
 
 #include "connections/connection_registry.hpp"
 #include "observability/logger.hpp"
+#include "util/thread_name.hpp"
 #include "webhook/pipeline.hpp"
 
 namespace wg {
@@ -228,7 +229,10 @@ std::optional<std::string> ConfigReloader::StartWatching(std::chrono::millisecon
     return fmt::format("pipe2: {}", std::strerror(errno));
   }
   watching_ = true;
-  watcher_ = std::thread([this, fd, quiet_period] { Watch(fd, quiet_period); });
+  watcher_ = std::thread([this, fd, quiet_period] {
+    NameThisThread("wg-config-watch");
+    Watch(fd, quiet_period);
+  });
   return std::nullopt;
 }
 

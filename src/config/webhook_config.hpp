@@ -44,9 +44,6 @@ struct WebhookDefinition {
 using ConnectionMap = std::map<std::string, ConnectionConfig, std::less<>>;
 using WebhookMap = std::map<std::string, std::shared_ptr<const WebhookDefinition>, std::less<>>;
 
-// Chain limits of the Python project (a longer chain is a config error there too).
-constexpr size_t kMaxChainItems = 20;
-
 void ParseConnections(const boost::json::value& document, ConfigErrors& errors,
                       ConnectionMap& connections);
 

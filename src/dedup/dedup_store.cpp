@@ -13,6 +13,7 @@
 #include "observability/logger.hpp"
 #include "util/await_from_thread.hpp"
 #include "util/sync_directory.hpp"
+#include "util/thread_name.hpp"
 #include "util/write_all.hpp"
 
 namespace wg {
@@ -73,7 +74,10 @@ std::variant<std::string, std::unique_ptr<DedupStore>> DedupStore::Open(DedupSto
   if (ec) return fmt::format("cannot create {}: {}", options.directory.string(), ec.message());
   std::unique_ptr<DedupStore> store(new DedupStore(std::move(options), logger));
   if (auto error = store->Recover(NowMs())) return *error;
-  store->writer_ = std::thread([raw = store.get()] { raw->Run(); });
+  store->writer_ = std::thread([raw = store.get()] {
+    NameThisThread("wg-dedup");
+    raw->Run();
+  });
   return store;
 }
 

@@ -241,7 +241,7 @@ asio::awaitable<std::optional<std::string>> AdminApi::Replay(DeadLetter letter) 
   if (!webhook) {
     co_return fmt::format("webhook \"{}\" is no longer configured", letter.webhook_id);
   }
-  AcceptedRecord record;
+  AcceptedRecordView record;  // borrows from `letter`, which this frame holds
   record.delivery_id = letter.delivery_id;
   record.webhook_id = letter.webhook_id;
   record.received_at_us = letter.received_at_us;
@@ -249,7 +249,7 @@ asio::awaitable<std::optional<std::string>> AdminApi::Replay(DeadLetter letter) 
   record.pending_items = letter.ItemMask();
   record.headers = letter.headers;
   record.body = letter.body;
-  auto appending = spool_->Append(std::move(record));
+  auto appending = spool_->Append(record);
   AppendResult appended = co_await std::move(appending);
   if (appended.status == AppendResult::Status::kFull) co_return "spool full";
   if (appended.status != AppendResult::Status::kOk) co_return appended.error;

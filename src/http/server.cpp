@@ -1,9 +1,11 @@
 #include "http/server.hpp"
 
-#include <boost/asio.hpp>
 #include <fmt/format.h>
 
+#include <boost/asio.hpp>
+
 #include "observability/logger.hpp"
+#include "util/thread_name.hpp"
 
 namespace wg {
 namespace asio = boost::asio;
@@ -72,12 +74,15 @@ std::optional<std::string> Server::Bind() {
 }
 
 void Server::Start() {
-  for (auto& worker : workers_) {
-    Worker* w = worker.get();
+  for (size_t index = 0; index < workers_.size(); ++index) {
+    Worker* w = workers_[index].get();
     w->guard.emplace(w->io.get_executor());
     asio::co_spawn(w->io, AcceptLoop(*w->acceptor, w->registry, router_, logger_), asio::detached);
     asio::co_spawn(w->io, SweepDeadlines(w->registry, kSweepPeriod), asio::detached);
-    w->thread = std::thread([w] { w->io.run(); });
+    w->thread = std::thread([w, index] {
+      NameThisThread("wg-loop-" + std::to_string(index));
+      w->io.run();
+    });
   }
 }
 

@@ -1,24 +1,23 @@
 #include "spool/spool.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
-
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "observability/logger.hpp"
-#include "util/await_from_thread.hpp"
 #include "util/sync_directory.hpp"
+#include "util/thread_name.hpp"
 #include "util/write_all.hpp"
 
 namespace wg {
@@ -109,7 +108,10 @@ std::variant<std::string, std::unique_ptr<Spool>> Spool::Open(SpoolOptions optio
   }
   if (auto error = spool->OpenNewSegment()) return *error;
   spool->DeleteUnneededSegments();
-  spool->writer_ = std::thread([raw = spool.get()] { raw->Run(); });
+  spool->writer_ = std::thread([raw = spool.get()] {
+    NameThisThread("wg-spool");
+    raw->Run();
+  });
   return spool;
 }
 
@@ -284,50 +286,57 @@ void Spool::DeleteUnneededSegments() {
   stats_.segments = segment_sizes_.size();
 }
 
-asio::awaitable<AppendResult> Spool::Append(AcceptedRecord record) {
-  QueuedAppend append;
-  {
-    std::lock_guard lock(mutex_);
-    record.sequence = next_sequence_++;
-  }
-  append.sequence = record.sequence;
-  append.pending_items = record.pending_items;
-  append.received_at_us = record.received_at_us;
-  EncodeAccepted(record, append.frame);
-  auto waiting = AwaitFromThread<AppendResult>(
-      [this, &append](std::function<void(AppendResult)> complete) {
-        append.complete = std::move(complete);
-        Enqueue(std::move(append));
-      });
-  AppendResult result = co_await std::move(waiting);
-  co_return result;
+asio::awaitable<AppendResult> Spool::Append(AcceptedRecordView record) {
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto waiting = asio::async_initiate<const asio::use_awaitable_t<>, void(AppendResult)>(
+      [this, &record, &executor](auto handler) {
+        Enqueue(record, executor, Completion(std::move(handler)));
+      },
+      asio::use_awaitable);
+  co_return co_await std::move(waiting);
 }
 
-void Spool::Enqueue(QueuedAppend append) {
+void Spool::Enqueue(AcceptedRecordView record, asio::any_io_executor executor,
+                    Completion complete) {
   std::unique_lock lock(mutex_);
-  if (stopping_ ||
-      stats_.bytes + writing_bytes_ + queued_bytes_ + append.frame.size() > options_.max_bytes) {
-    AppendResult result;
-    result.status = stopping_ ? AppendResult::Status::kFailed : AppendResult::Status::kFull;
-    result.error = stopping_ ? "the spool is shutting down"
-                             : fmt::format("the spool is full ({} bytes of {})", stats_.bytes,
-                                           options_.max_bytes);
-    lock.unlock();
-    append.complete(std::move(result));
-    return;
+  AppendResult refused;
+  if (stopping_) {
+    refused.error = "the spool is shutting down";
+  } else {
+    // Encoded straight into the next batch: no frame of its own to allocate, copy and free.
+    record.sequence = next_sequence_++;
+    const size_t offset = queued_frames_.size();
+    EncodeAccepted(record, queued_frames_);
+    const size_t length = queued_frames_.size() - offset;
+    if (stats_.bytes + writing_bytes_ + queued_frames_.size() <= options_.max_bytes) {
+      queued_appends_.push_back({record.sequence, record.pending_items, record.received_at_us,
+                                 offset, static_cast<uint32_t>(length), std::move(executor),
+                                 std::move(complete)});
+      lock.unlock();
+      wake_.notify_one();
+      return;
+    }
+    queued_frames_.resize(offset);
+    refused.status = AppendResult::Status::kFull;
+    refused.error =
+        fmt::format("the spool is full ({} bytes of {})", stats_.bytes, options_.max_bytes);
   }
-  queued_bytes_ += append.frame.size();
-  queued_appends_.push_back(std::move(append));
   lock.unlock();
-  wake_.notify_one();
+  asio::post(executor, [complete = std::move(complete), refused = std::move(refused)]() mutable {
+    complete(std::move(refused));
+  });
 }
 
 void Spool::Finish(uint64_t sequence, uint16_t item, ItemFinish finish) {
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     queued_finishes_.push_back({sequence, item, finish});
+    // The writer needs to hear of the first (it then waits kFinishDelay for more) and of a
+    // full batch; those between ride along.
+    wake = queued_finishes_.size() == 1 || queued_finishes_.size() == kFinishBatch;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void Spool::Run() {
@@ -337,14 +346,19 @@ void Spool::Run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] {
-        return stopping_ || !queued_appends_.empty() || !queued_finishes_.empty();
-      });
+      auto write_now = [&] {
+        return stopping_ || !queued_appends_.empty() || queued_finishes_.size() >= kFinishBatch;
+      };
+      wake_.wait(lock, [&] { return write_now() || !queued_finishes_.empty(); });
+      // Finish records alone are not urgent (one lost in a crash only means a delivery again):
+      // they wait a little for more, or for the next group commit to carry them.
+      if (!write_now()) wake_.wait_for(lock, kFinishDelay, write_now);
       if (queued_appends_.empty() && queued_finishes_.empty()) return;  // stopping, all written
       appends.swap(queued_appends_);
       finishes.swap(queued_finishes_);
-      writing_bytes_ = queued_bytes_;
-      queued_bytes_ = 0;
+      batch.clear();
+      batch.swap(queued_frames_);  // the appends' frames, already in order
+      writing_bytes_ = batch.size();
     }
 
     if (active_size_ >= options_.segment_bytes) {
@@ -352,13 +366,10 @@ void Spool::Run() {
         logger_.Error("spool: cannot start a new segment", {{"error", *error}});
       }
     }
-    batch.clear();
     std::vector<SpoolLocation> locations;
     locations.reserve(appends.size());
     for (const auto& append : appends) {
-      locations.push_back({active_segment_, active_size_ + batch.size(),
-                           static_cast<uint32_t>(append.frame.size())});
-      batch += append.frame;
+      locations.push_back({active_segment_, active_size_ + append.offset, append.length});
     }
     std::vector<ItemFinishedRecord> written_finishes;
     for (const auto& finish : finishes) {
@@ -426,20 +437,45 @@ void Spool::Run() {
       writing_bytes_ = 0;
     }
 
-    for (size_t i = 0; i < appends.size(); ++i) {
-      AppendResult result;
-      if (failure.empty()) {
-        result.status = AppendResult::Status::kOk;
-        result.sequence = appends[i].sequence;
-        result.location = locations[i];
-      } else {
-        result.status = AppendResult::Status::kFailed;
-        result.error = failure;
-      }
-      appends[i].complete(std::move(result));
-    }
+    Complete(appends, locations, failure);
     appends.clear();
     finishes.clear();
+    // A batch of large bodies does not keep its memory once written.
+    if (batch.capacity() > kKeptBatchBytes) std::string().swap(batch);
+  }
+}
+
+void Spool::Complete(std::vector<QueuedAppend>& appends,
+                     const std::vector<SpoolLocation>& locations, const std::string& failure) {
+  struct Resumed {
+    Completion complete;
+    AppendResult result;
+  };
+  // Usually one group per event loop: posting each append on its own would lock and wake the
+  // loop once per webhook rather than once per batch.
+  std::vector<std::pair<asio::any_io_executor, std::vector<Resumed>>> groups;
+  for (size_t i = 0; i < appends.size(); ++i) {
+    AppendResult result;
+    if (failure.empty()) {
+      result.status = AppendResult::Status::kOk;
+      result.sequence = appends[i].sequence;
+      result.location = locations[i];
+    } else {
+      result.status = AppendResult::Status::kFailed;
+      result.error = failure;
+    }
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.first == appends[i].executor; });
+    if (group == groups.end()) {
+      groups.emplace_back(appends[i].executor, std::vector<Resumed>());
+      group = std::prev(groups.end());
+    }
+    group->second.push_back({std::move(appends[i].complete), std::move(result)});
+  }
+  for (auto& [executor, resumed] : groups) {
+    asio::post(executor, [resumed = std::move(resumed)]() mutable {
+      for (auto& one : resumed) one.complete(std::move(one.result));
+    });
   }
 }
 

@@ -10,8 +10,8 @@
 // webhooks with unfinished items are handed to delivery again.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -98,8 +98,9 @@ class Spool {
   // The unfinished webhooks found at start, oldest first; empties the list.
   std::vector<UnfinishedRecord> TakeUnfinished();
 
-  // Assigns the sequence number, appends, and completes once the record is on disk.
-  boost::asio::awaitable<AppendResult> Append(AcceptedRecord record);
+  // Assigns the sequence number, appends, and completes once the record is on disk. What
+  // `record` points to is read when the awaitable starts, so it must live until then.
+  boost::asio::awaitable<AppendResult> Append(AcceptedRecordView record);
 
   // Records that a chain item needs no more work. Not waited for: a finish record lost in a
   // crash only means the item is delivered again (at least once, never lost).
@@ -111,12 +112,37 @@ class Spool {
   SpoolStats Stats() const;
 
  private:
+  // The waiting Append, resumed with its result. Called once, on the Append's executor.
+  class Completion {
+   public:
+    Completion() = default;
+    template <typename Handler>
+    explicit Completion(Handler handler)
+        : call_(std::make_unique<Impl<Handler>>(std::move(handler))) {}
+    void operator()(AppendResult result) { call_->Call(std::move(result)); }
+
+   private:
+    struct Base {
+      virtual ~Base() = default;
+      virtual void Call(AppendResult result) = 0;
+    };
+    template <typename Handler>
+    struct Impl final : Base {
+      explicit Impl(Handler h) : handler(std::move(h)) {}
+      void Call(AppendResult result) override { std::move(handler)(std::move(result)); }
+      Handler handler;
+    };
+    std::unique_ptr<Base> call_;
+  };
+  // An append whose frame is in queued_frames_ (or, once taken, in the writer's batch).
   struct QueuedAppend {
-    std::string frame;
     uint64_t sequence = 0;
     uint32_t pending_items = 0;
     int64_t received_at_us = 0;
-    std::function<void(AppendResult)> complete;
+    size_t offset = 0;  // of its frame in the batch
+    uint32_t length = 0;
+    boost::asio::any_io_executor executor;
+    Completion complete;
   };
   struct Live {
     uint64_t segment = 0;
@@ -125,9 +151,21 @@ class Spool {
     int64_t received_at_us = 0;
   };
 
+  // Finish records with no append to ride along with are written after this delay, or once
+  // this many are queued: each write of its own wakes the writer thread.
+  static constexpr std::chrono::milliseconds kFinishDelay{10};
+  static constexpr size_t kFinishBatch = 512;
+  // The writer keeps its batch buffer between batches up to this capacity.
+  static constexpr size_t kKeptBatchBytes = size_t{8} << 20;
+
   Spool(SpoolOptions options, Logger& logger, int lock_fd);
   std::optional<std::string> Recover();
-  void Enqueue(QueuedAppend append);
+  // Encodes the record at the end of queued_frames_ and queues its completion.
+  void Enqueue(AcceptedRecordView record, boost::asio::any_io_executor executor,
+               Completion complete);
+  // Resumes the appends of a written batch: one handler posted per event loop, not one each.
+  static void Complete(std::vector<QueuedAppend>& appends,
+                       const std::vector<SpoolLocation>& locations, const std::string& failure);
   void Run();
   // Writer thread only:
   std::optional<std::string> OpenNewSegment();
@@ -146,8 +184,8 @@ class Spool {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<QueuedAppend> queued_appends_;
+  std::string queued_frames_;  // the frames of queued_appends_, one after the other
   std::vector<ItemFinishedRecord> queued_finishes_;
-  uint64_t queued_bytes_ = 0;   // of queued_appends_, counted against max_bytes
   uint64_t writing_bytes_ = 0;  // of the batch being written, likewise
   bool stopping_ = false;
   uint64_t next_sequence_ = 1;

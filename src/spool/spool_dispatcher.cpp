@@ -1,12 +1,13 @@
 #include "spool/spool_dispatcher.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include <bit>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "chain/chain_runner.hpp"
 #include "config/webhook_config.hpp"
@@ -52,6 +53,7 @@ struct SpoolDispatcher::Tracked {
   std::string delivery_id;                    // known once the delivery was in memory
   std::string load_error;
   std::vector<DeadItem> dead;
+  uint32_t delivered = 0;  // the items delivered (and so recorded in the spool as they were)
   std::vector<ItemResult> results;  // per chain item, for the log line when it settles
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -95,7 +97,7 @@ void SpoolDispatcher::Start(std::shared_ptr<const WebhookDefinition> webhook,
   tracked->pending = items;
   tracked->spool_items = items;
   tracked->delivery = std::move(delivery);
-  Admit(std::move(tracked), executor);
+  Admit(std::move(tracked), executor, true);
 }
 
 void SpoolDispatcher::Enqueue(UnfinishedRecord record, asio::any_io_executor executor) {
@@ -120,7 +122,7 @@ void SpoolDispatcher::Enqueue(UnfinishedRecord record, asio::any_io_executor exe
     tracked->pending = AllItemsMask(webhook->chain.items.size());
   }
   tracked->webhook = std::move(webhook);
-  Admit(std::move(tracked), executor);
+  Admit(std::move(tracked), executor, false);
 }
 
 void SpoolDispatcher::Resume(std::vector<UnfinishedRecord> records,
@@ -130,9 +132,9 @@ void SpoolDispatcher::Resume(std::vector<UnfinishedRecord> records,
   for (auto& record : records) Enqueue(std::move(record), executors[next++ % executors.size()]);
 }
 
-void SpoolDispatcher::Admit(std::shared_ptr<Tracked> tracked,
-                            const asio::any_io_executor& executor) {
-  std::vector<LaneKey> touched;
+void SpoolDispatcher::Admit(std::shared_ptr<Tracked> tracked, const asio::any_io_executor& executor,
+                            bool on_executor) {
+  LaneList touched;
   {
     std::lock_guard lock(mutex_);
     const auto& chain = tracked->webhook->chain;
@@ -158,49 +160,137 @@ void SpoolDispatcher::Admit(std::shared_ptr<Tracked> tracked,
       if (chain.settings.execution == Execution::kSequential) break;
     }
   }
-  Pump(touched);
+  Pump(touched, on_executor ? executor : asio::any_io_executor());
 }
 
 void SpoolDispatcher::PushLocked(const std::shared_ptr<Tracked>& tracked, uint16_t item,
-                                 const asio::any_io_executor& executor,
-                                 std::vector<LaneKey>& touched) {
-  LaneKey key{tracked->webhook->id, item};
-  Lane& lane = lanes_[key];
-  lane.waiting.push_back({tracked, item, executor});
+                                 const asio::any_io_executor& executor, LaneList& touched) {
+  const std::string& id = tracked->webhook->id;
+  auto found = lanes_.find(std::pair<std::string_view, uint16_t>(id, item));
+  if (found == lanes_.end()) found = lanes_.emplace_hint(found, LaneKey{id, item}, Lane{});
+  Lane* lane = &found->second;
+  lane->waiting.push_back({tracked, item, lane, executor});
   ++waiting_;
   // Behind a long queue the body waits on disk rather than in memory.
-  if (lane.waiting.size() > lane_limit_ && tracked->active == 0) tracked->delivery.reset();
-  touched.push_back(std::move(key));
+  if (lane->waiting.size() > lane_limit_ && tracked->active == 0) tracked->delivery.reset();
+  touched.push_back(lane);
 }
 
-void SpoolDispatcher::Pump(const std::vector<LaneKey>& lanes) {
-  for (const auto& key : lanes) {
-    for (;;) {
-      Task task;
-      {
-        std::lock_guard lock(mutex_);
-        Lane& lane = lanes_[key];
-        if (lane.waiting.empty() || lane.running >= lane_limit_) break;
-        task = std::move(lane.waiting.front());
-        lane.waiting.pop_front();
-        ++lane.running;
-        ++running_;
-        --waiting_;
-        ++task.tracked->active;
-      }
+void SpoolDispatcher::Pump(const LaneList& lanes, const asio::any_io_executor& current) {
+  // A task that finishes at once (a module with nothing to wait for) ends in ItemDone, which
+  // pumps its lane again from inside this call. Those pumps are queued here and run by the
+  // outermost call, so a long lane does not nest one call per task.
+  struct Queued {
+    SpoolDispatcher* dispatcher;
+    Lane* lane;
+  };
+  thread_local std::vector<Queued> queued;
+  thread_local bool pumping = false;
+  for (Lane* lane : lanes) queued.push_back({this, lane});
+  if (pumping) return;
+  pumping = true;
+  struct Reset {
+    ~Reset() {
+      queued.clear();
+      pumping = false;
+    }
+  } reset;
+  for (size_t i = 0; i < queued.size(); ++i) {
+    Queued next = queued[i];
+    next.dispatcher->PumpLane(next.lane, current);
+  }
+}
+
+void SpoolDispatcher::PumpLane(Lane* lane, const asio::any_io_executor& current) {
+  for (;;) {
+    Task task;
+    {
+      std::lock_guard lock(mutex_);
+      if (lane->waiting.empty() || lane->running >= lane_limit_) return;
+      task = std::move(lane->waiting.front());
+      lane->waiting.pop_front();
+      ++lane->running;
+      ++running_;
+      --waiting_;
+      ++task.tracked->active;
+    }
+    if (current && task.executor == current) {
+      RunTask(std::move(task));
+    } else {
       asio::any_io_executor executor = task.executor;
-      asio::co_spawn(executor, RunItem(std::move(task)),
-                     [this, key](std::exception_ptr error) {
-                       if (error) logger_.Error("spool delivery ended with an exception");
-                       {
-                         std::lock_guard lock(mutex_);
-                         --lanes_[key].running;
-                         --running_;
-                       }
-                       Pump({key});
-                     });
+      asio::post(executor, [this, task = std::move(task)]() mutable { RunTask(std::move(task)); });
     }
   }
+}
+
+void SpoolDispatcher::RunTask(Task task) {
+  bool stopped = false;
+  std::shared_ptr<const Delivery> delivery;
+  {
+    std::lock_guard lock(mutex_);
+    stopped = task.tracked->stopped;
+    delivery = task.tracked->delivery;
+  }
+  if (stopped) {
+    ItemResult cancelled;
+    cancelled.module = task.tracked->webhook->chain.items[task.item].module_name;
+    cancelled.status = ItemStatus::kCancelled;
+    cancelled.error = std::string(kCancelled);
+    ItemDone(std::move(task), std::move(cancelled));
+    return;
+  }
+  if (delivery) {
+    RunChain(std::move(task), std::move(delivery));
+    return;
+  }
+  asio::any_io_executor executor = task.executor;
+  asio::co_spawn(executor, LoadAndRun(std::move(task)), [this](std::exception_ptr error) {
+    if (error) logger_.Error("spool delivery ended with an exception");
+  });
+}
+
+void SpoolDispatcher::RunChain(Task task, std::shared_ptr<const Delivery> delivery) {
+  const Tracked& tracked = *task.tracked;
+  ChainRunOptions options;
+  options.items = uint32_t{1} << task.item;
+  options.metrics = metrics_;
+  options.webhook = tracked.webhook->id;
+  Spool* spool = &spool_;
+  uint64_t sequence = tracked.sequence;
+  options.on_delivered = [spool, sequence](size_t index) {
+    spool->Finish(sequence, static_cast<uint16_t>(index), ItemFinish::kDelivered);
+  };
+  std::shared_ptr<const Chain> chain(tracked.webhook, &tracked.webhook->chain);
+  asio::any_io_executor executor = task.executor;
+  ChainRunner::Start(std::move(chain), std::move(delivery), std::move(options), std::move(executor),
+                     [this, task = std::move(task)](ChainResult result) mutable {
+                       ItemResult item = std::move(result.items[task.item]);
+                       ItemDone(std::move(task), std::move(item));
+                     });
+}
+
+asio::awaitable<void> SpoolDispatcher::LoadAndRun(Task task) {
+  std::shared_ptr<const Delivery> delivery;
+  std::string error;
+  try {
+    auto loading = Load(task.tracked);
+    delivery = co_await std::move(loading);
+  } catch (const std::exception& exception) {
+    error = fmt::format("the spooled webhook could not be read back: {}", exception.what());
+  }
+  if (delivery) {
+    RunChain(std::move(task), std::move(delivery));
+    co_return;
+  }
+  ItemResult failed;
+  failed.module = task.tracked->webhook->chain.items[task.item].module_name;
+  failed.status = ItemStatus::kFailed;
+  if (error.empty()) {
+    std::lock_guard lock(mutex_);
+    error = task.tracked->load_error;
+  }
+  failed.error = std::move(error);
+  ItemDone(std::move(task), std::move(failed));
 }
 
 asio::awaitable<std::shared_ptr<const Delivery>> SpoolDispatcher::Load(
@@ -234,169 +324,159 @@ asio::awaitable<std::shared_ptr<const Delivery>> SpoolDispatcher::Load(
   co_return tracked->delivery;
 }
 
-asio::awaitable<void> SpoolDispatcher::RunItem(Task task) {
-  std::shared_ptr<Tracked> tracked = task.tracked;
+void SpoolDispatcher::ItemDone(Task task, ItemResult result) {
+  Tracked& tracked = *task.tracked;
+  const Chain& chain = tracked.webhook->chain;
   const uint16_t item = task.item;
   const uint32_t bit = uint32_t{1} << item;
-  const Chain& chain = tracked->webhook->chain;
-  const ChainItem& chain_item = chain.items[item];
-
-  bool stopped = false;
-  {
-    std::lock_guard lock(mutex_);
-    stopped = tracked->stopped;
-  }
-  DeadItem failure{item, chain_item.module_name, "failed", 0, {}, {}};
-  ItemResult item_result;
-  item_result.module = chain_item.module_name;
-  item_result.status = ItemStatus::kFailed;
-  bool delivered = false;
-  if (stopped) {
-    failure.status = "cancelled";
-    failure.error = std::string(kCancelled);
-    item_result.status = ItemStatus::kCancelled;
-    item_result.error = failure.error;
-  } else {
-    auto loading = Load(tracked);
-    std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
-    if (!delivery) {
-      std::lock_guard lock(mutex_);
-      failure.error = tracked->load_error;
-      item_result.error = failure.error;
-    } else {
-      ChainRunOptions options;
-      options.items = bit;
-      options.metrics = metrics_;
-      options.webhook = tracked->webhook->id;
-      Spool* spool = &spool_;
-      uint64_t sequence = tracked->sequence;
-      options.on_delivered = [spool, sequence](size_t index) {
-        spool->Finish(sequence, static_cast<uint16_t>(index), ItemFinish::kDelivered);
-      };
-      std::shared_ptr<const Chain> shared_chain(tracked->webhook, &chain);
-      auto running = ChainRunner::Run(shared_chain, delivery, std::move(options));
-      ChainResult result = co_await std::move(running);
-      const ItemResult& outcome = result.items[item];
-      item_result = outcome;
-      delivered = outcome.status == ItemStatus::kDelivered;
-      failure.status = std::string(ItemStatusName(outcome.status));
-      failure.attempts = outcome.attempts;
-      failure.error = outcome.error;
-      failure.failures = outcome.failures;
-      if (!delivered) {
-        logger_.Warn("chain item failed", {{"webhook", delivery->webhook_id},
-                                           {"delivery", delivery->id},
-                                           {"module", chain_item.module_name},
-                                           {"attempts", std::to_string(outcome.attempts)},
-                                           {"error", outcome.error}});
-      }
-    }
-  }
-
-  std::vector<LaneKey> touched;
+  const bool delivered = result.status == ItemStatus::kDelivered;
+  const bool attempted = result.attempts > 0;
+  std::string error = delivered || !attempted ? std::string() : result.error;
+  const unsigned attempts = result.attempts;
+  LaneList touched{task.lane};  // its place in the lane is free
   bool settle = false;
+  std::string delivery_id;
   {
     std::lock_guard lock(mutex_);
-    --tracked->active;
-    tracked->pending &= ~bit;
-    if (item < tracked->results.size()) tracked->results[item] = std::move(item_result);
-    if (!delivered) {
-      tracked->dead.push_back(std::move(failure));
-      if (!chain.settings.continue_on_error) tracked->stopped = true;
+    --task.lane->running;
+    --running_;
+    --tracked.active;
+    tracked.pending &= ~bit;
+    if (delivered) {
+      tracked.delivered |= bit;
+    } else {
+      tracked.dead.push_back({item, chain.items[item].module_name,
+                              std::string(ItemStatusName(result.status)), result.attempts,
+                              result.error, result.failures});
+      if (!chain.settings.continue_on_error) tracked.stopped = true;
+      delivery_id = tracked.delivery_id;
     }
-    if (chain.settings.execution == Execution::kSequential && tracked->pending != 0) {
-      auto next = static_cast<uint16_t>(std::countr_zero(tracked->pending));
-      if (tracked->stopped) {
+    if (item < tracked.results.size()) tracked.results[item] = std::move(result);
+    bool pushed_next = false;
+    if (chain.settings.execution == Execution::kSequential && tracked.pending != 0) {
+      auto next = static_cast<uint16_t>(std::countr_zero(tracked.pending));
+      if (tracked.stopped) {
         for (uint16_t i = next; i < chain.items.size() && i < 32; ++i) {
-          if (((tracked->pending >> i) & 1U) == 0) continue;
-          tracked->dead.push_back({i, chain.items[i].module_name, "not_executed", 0,
-                                   std::string(kNotExecuted), {}});
-          tracked->results[i].status = ItemStatus::kNotExecuted;
-          tracked->results[i].error = std::string(kNotExecuted);
+          if (((tracked.pending >> i) & 1U) == 0) continue;
+          tracked.dead.push_back(
+              {i, chain.items[i].module_name, "not_executed", 0, std::string(kNotExecuted), {}});
+          tracked.results[i].status = ItemStatus::kNotExecuted;
+          tracked.results[i].error = std::string(kNotExecuted);
         }
-        tracked->pending = 0;
+        tracked.pending = 0;
       } else {
-        PushLocked(tracked, next, task.executor, touched);
+        PushLocked(task.tracked, next, task.executor, touched);
+        pushed_next = true;
       }
     }
-    settle = tracked->pending == 0 && tracked->active == 0;
-    if (tracked->active == 0 && touched.empty() && !settle) tracked->delivery.reset();
+    settle = tracked.pending == 0 && tracked.active == 0;
+    if (tracked.active == 0 && !pushed_next && !settle) tracked.delivery.reset();
   }
-  Pump(touched);
-  if (settle) {
-    auto settling = Settle(tracked);
-    co_await std::move(settling);
+  if (!delivered && attempted) {
+    logger_.Warn("chain item failed", {{"webhook", tracked.webhook->id},
+                                       {"delivery", delivery_id},
+                                       {"module", chain.items[item].module_name},
+                                       {"attempts", std::to_string(attempts)},
+                                       {"error", error}});
   }
+  Pump(touched, task.executor);
+  if (settle) Settle(task.tracked, task.executor);
 }
 
-asio::awaitable<void> SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked) {
+void SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked,
+                             const asio::any_io_executor& executor) {
   std::vector<DeadItem> dead;
   ChainResult result;
   std::string delivery_id;
   {
     std::lock_guard lock(mutex_);
     dead = std::move(tracked->dead);
-    result.items = tracked->results;
+    result.items = std::move(tracked->results);
     delivery_id = tracked->delivery_id;
   }
   result.success = EvaluateSuccess(result.items, tracked->webhook->chain.settings.success);
   result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - tracked->started);
-  const bool failed = !dead.empty();
   LogChainResult(logger_, tracked->webhook->id, delivery_id, result);
-  if (failed) {
-    auto loading = Load(tracked);
-    std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
-    DeadLetter letter;
-    if (delivery) {
-      letter.delivery_id = delivery->id;
-      letter.webhook_id = delivery->webhook_id;
-      letter.received_at_us = ToMicros(delivery->received_at);
-      letter.headers = delivery->headers;
-      letter.body = delivery->body;
-    } else {
-      // The record cannot be rebuilt as a delivery (e.g. the body no longer parses): keep the
-      // raw bytes anyway.
-      Spool* spool = &spool_;
-      SpoolLocation location = tracked->location;
-      auto reading = RunBlocking(blocking_pool_, [spool, location] { return spool->Read(location); });
-      std::optional<AcceptedRecord> record = co_await std::move(reading);
-      if (!record) {
-        logger_.Error("a failed webhook cannot be read back; it stays in the spool",
-                      {{"sequence", std::to_string(tracked->sequence)}});
-        co_return;
-      }
-      letter = LetterFrom(std::move(*record));
-    }
-    letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
-    letter.chain_fingerprint = ChainFingerprint(tracked->webhook->chain);
-    std::sort(dead.begin(), dead.end(),
-              [](const DeadItem& a, const DeadItem& b) { return a.index < b.index; });
-    letter.items = std::move(dead);
-    DeadLetterStore* store = &dead_letters_;
-    auto writing = RunBlocking(blocking_pool_, [store, letter] { return store->Put(letter); });
-    std::optional<std::string> failure = co_await std::move(writing);
-    if (failure) {
-      // Not marked finished: after a restart the webhook runs again rather than being lost.
-      logger_.Error("cannot write a dead letter; the webhook stays in the spool",
-                    {{"webhook", letter.webhook_id}, {"delivery", letter.delivery_id},
-                     {"error", *failure}});
+  if (!dead.empty()) {
+    asio::co_spawn(executor, KeepDeadLetter(std::move(tracked), std::move(dead)),
+                   [this](std::exception_ptr error) {
+                     if (error) logger_.Error("writing a dead letter ended with an exception");
+                   });
+    return;
+  }
+  FinishSpoolBits(*tracked, 0);
+  std::lock_guard lock(mutex_);
+  tracked->delivery.reset();
+}
+
+void SpoolDispatcher::FinishSpoolBits(const Tracked& tracked, uint32_t dead_lettered) {
+  // Delivered items were recorded as they finished (on_delivered), dead-lettered ones with
+  // their letter. What is left are bits the spool knows that this chain did not use (its chain
+  // changed since): settled too, so the record does not run again after a restart.
+  uint32_t delivered = 0;
+  {
+    std::lock_guard lock(mutex_);
+    delivered = tracked.delivered;
+  }
+  uint32_t left = tracked.spool_items & ~delivered & ~dead_lettered;
+  for (uint16_t i = 0; i < 32; ++i) {
+    if ((left >> i) & 1U) spool_.Finish(tracked.sequence, i, ItemFinish::kDelivered);
+  }
+}
+
+asio::awaitable<void> SpoolDispatcher::KeepDeadLetter(std::shared_ptr<Tracked> tracked,
+                                                      std::vector<DeadItem> dead) {
+  auto loading = Load(tracked);
+  std::shared_ptr<const Delivery> delivery = co_await std::move(loading);
+  DeadLetter letter;
+  if (delivery) {
+    letter.delivery_id = delivery->id;
+    letter.webhook_id = delivery->webhook_id;
+    letter.received_at_us = ToMicros(delivery->received_at);
+    letter.headers = delivery->headers;
+    letter.body = delivery->body;
+  } else {
+    // The record cannot be rebuilt as a delivery (e.g. the body no longer parses): keep the
+    // raw bytes anyway.
+    Spool* spool = &spool_;
+    SpoolLocation location = tracked->location;
+    auto reading = RunBlocking(blocking_pool_, [spool, location] { return spool->Read(location); });
+    std::optional<AcceptedRecord> record = co_await std::move(reading);
+    if (!record) {
+      logger_.Error("a failed webhook cannot be read back; it stays in the spool",
+                    {{"sequence", std::to_string(tracked->sequence)}});
       co_return;
     }
-    if (metrics_) metrics_->CountDeadLetter(tracked->webhook->id);
-    std::string items;
-    for (const auto& item : letter.items) {
-      spool_.Finish(tracked->sequence, item.index, ItemFinish::kDeadLettered);
-      items += fmt::format("{}{}:{}", items.empty() ? "" : ",", item.module, item.status);
-    }
-    logger_.Warn("kept in dead letters", {{"webhook", letter.webhook_id},
-                                                        {"delivery", letter.delivery_id},
-                                                        {"items", items}});
+    letter = LetterFrom(std::move(*record));
   }
-  // Bits the spool knows that this chain did not use (its chain changed since): settled too.
-  for (uint16_t i = 0; i < 32; ++i) {
-    if ((tracked->spool_items >> i) & 1U) spool_.Finish(tracked->sequence, i, ItemFinish::kDelivered);
+  letter.dead_lettered_at_us = ToMicros(std::chrono::system_clock::now());
+  letter.chain_fingerprint = ChainFingerprint(tracked->webhook->chain);
+  std::sort(dead.begin(), dead.end(),
+            [](const DeadItem& a, const DeadItem& b) { return a.index < b.index; });
+  letter.items = std::move(dead);
+  DeadLetterStore* store = &dead_letters_;
+  auto writing = RunBlocking(blocking_pool_, [store, letter] { return store->Put(letter); });
+  std::optional<std::string> failure = co_await std::move(writing);
+  if (failure) {
+    // Not marked finished: after a restart the webhook runs again rather than being lost.
+    logger_.Error(
+        "cannot write a dead letter; the webhook stays in the spool",
+        {{"webhook", letter.webhook_id}, {"delivery", letter.delivery_id}, {"error", *failure}});
+    co_return;
   }
+  if (metrics_) metrics_->CountDeadLetter(tracked->webhook->id);
+  std::string items;
+  uint32_t dead_lettered = 0;
+  for (const auto& item : letter.items) {
+    spool_.Finish(tracked->sequence, item.index, ItemFinish::kDeadLettered);
+    if (item.index < 32) dead_lettered |= uint32_t{1} << item.index;
+    items += fmt::format("{}{}:{}", items.empty() ? "" : ",", item.module, item.status);
+  }
+  logger_.Warn(
+      "kept in dead letters",
+      {{"webhook", letter.webhook_id}, {"delivery", letter.delivery_id}, {"items", items}});
+  FinishSpoolBits(*tracked, dead_lettered);
   std::lock_guard lock(mutex_);
   tracked->delivery.reset();
 }

@@ -89,7 +89,7 @@ class Reader {
 
 }  // namespace
 
-void EncodeAccepted(const AcceptedRecord& record, std::string& out) {
+void EncodeAccepted(const AcceptedRecordView& record, std::string& out) {
   size_t size = kFrameHeaderBytes + 1 + 8 + 4 + record.delivery_id.size() + 4 +
                 record.webhook_id.size() + 8 + 8 + 4 + 4 + 4 + record.body.size();
   for (const auto& header : record.headers) size += 8 + header.name.size() + header.value.size();

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,19 @@ enum class ItemFinish : uint8_t {
   kDeadLettered = 2,  // kept in the dead-letter store with its error history
 };
 
+// The fields of an accepted record, borrowed from whoever holds them (the request's delivery):
+// what EncodeAccepted writes, without copying the headers and body first.
+struct AcceptedRecordView {
+  uint64_t sequence = 0;
+  std::string_view delivery_id;
+  std::string_view webhook_id;
+  int64_t received_at_us = 0;
+  uint64_t chain_fingerprint = 0;
+  uint32_t pending_items = 0;
+  std::span<const Header> headers;
+  std::string_view body;
+};
+
 // An accepted webhook as the spool stores it. The payload is parsed again from `body` when the
 // webhook is delivered from the spool.
 struct AcceptedRecord {
@@ -41,6 +55,11 @@ struct AcceptedRecord {
   uint32_t pending_items = 0;   // bit i set: chain item i still has to run
   std::vector<Header> headers;
   std::string body;
+
+  AcceptedRecordView View() const {
+    return {sequence,          delivery_id,   webhook_id, received_at_us,
+            chain_fingerprint, pending_items, headers,    body};
+  }
 };
 
 struct ItemFinishedRecord {
@@ -50,7 +69,7 @@ struct ItemFinishedRecord {
 };
 
 // Appends one whole frame to `out`.
-void EncodeAccepted(const AcceptedRecord& record, std::string& out);
+void EncodeAccepted(const AcceptedRecordView& record, std::string& out);
 void EncodeItemFinished(const ItemFinishedRecord& record, std::string& out);
 
 struct DecodedFrame {

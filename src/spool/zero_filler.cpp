@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <vector>
 
+#include "util/thread_name.hpp"
 #include "util/write_all.hpp"
 
 namespace wg {
 
 ZeroFiller::ZeroFiller(uint64_t chunk_bytes, uint64_t ahead_bytes, uint64_t limit_bytes)
     : chunk_bytes_(chunk_bytes), ahead_bytes_(ahead_bytes), limit_bytes_(limit_bytes) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("wg-zero-fill");
+    Run();
+  });
 }
 
 ZeroFiller::~ZeroFiller() {
@@ -42,19 +46,23 @@ bool ZeroFiller::BeforeWrite(uint64_t from, uint64_t to) {
   done_.wait(lock, [&] { return !busy_ || to <= busy_from_; });
   data_end_ = std::max(data_end_, to);
   bool zeroed = from < to && to <= zeroed_until_;
+  // Woken only when the horizon came too close: once per chunk, not once per group commit
+  // (a wake the filler does not need costs both threads a futex call and a switch).
+  bool wanted = !busy_ && FillWanted();
   lock.unlock();
-  wake_.notify_one();  // the horizon may now be too close
+  if (wanted) wake_.notify_one();
   return zeroed;
+}
+
+bool ZeroFiller::FillWanted() const {
+  return fd_ >= 0 && !failed_ && zeroed_until_ < std::min(limit_bytes_, data_end_ + ahead_bytes_);
 }
 
 void ZeroFiller::Run() {
   static const std::vector<char> zeros(1 << 20, '\0');
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] {
-      return stopping_ || (fd_ >= 0 && !failed_ &&
-                           zeroed_until_ < std::min(limit_bytes_, data_end_ + ahead_bytes_));
-    });
+    wake_.wait(lock, [&] { return stopping_ || FillWanted(); });
     if (stopping_) return;
     uint64_t from = std::max(zeroed_until_, data_end_);
     uint64_t to = std::min(limit_bytes_, from + chunk_bytes_);

@@ -34,6 +34,7 @@ class ZeroFiller {
 
  private:
   void Run();
+  bool FillWanted() const;  // the zeros reach less than ahead_bytes_ beyond the data; locked
 
   const uint64_t chunk_bytes_;
   const uint64_t ahead_bytes_;

@@ -351,7 +351,7 @@ asio::awaitable<HttpAnswer> Pipeline::Accept(std::shared_ptr<const WebhookDefini
   }
 
   if (!spool_ || !dispatcher_) co_return HttpAnswer::Error(500, "Spool is not available");
-  AcceptedRecord record;
+  AcceptedRecordView record;  // borrows from the delivery, which this frame holds
   record.delivery_id = delivery->id;
   record.webhook_id = delivery->webhook_id;
   record.received_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -360,7 +360,7 @@ asio::awaitable<HttpAnswer> Pipeline::Accept(std::shared_ptr<const WebhookDefini
   record.pending_items = AllItemsMask(webhook.chain.items.size());
   record.headers = delivery->headers;
   record.body = delivery->body;
-  auto appending = spool_->Append(std::move(record));
+  auto appending = spool_->Append(record);
   AppendResult appended = co_await std::move(appending);
   switch (appended.status) {
     case AppendResult::Status::kOk:

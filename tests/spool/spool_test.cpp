@@ -49,16 +49,18 @@ class SpoolTest : public ::testing::Test {
     return record;
   }
 
-  static AppendResult Append(Spool& spool, AcceptedRecord record) {
-    return testing::RunAwaitable(spool.Append(std::move(record)));
+  static AppendResult Append(Spool& spool, const AcceptedRecord& record) {
+    return testing::RunAwaitable(spool.Append(record.View()));
   }
 
   // Appends many at once on one event loop, as concurrent requests do.
   static std::vector<AppendResult> AppendConcurrently(Spool& spool, int count) {
     boost::asio::io_context io;
     std::vector<AppendResult> results(static_cast<size_t>(count));
+    std::vector<AcceptedRecord> records;  // read when the appends start, in io.run()
+    for (int i = 0; i < count; ++i) records.push_back(Record(i));
     for (int i = 0; i < count; ++i) {
-      boost::asio::co_spawn(io, spool.Append(Record(i)),
+      boost::asio::co_spawn(io, spool.Append(records[static_cast<size_t>(i)].View()),
                             [&results, i](std::exception_ptr, AppendResult result) {
                               results[static_cast<size_t>(i)] = std::move(result);
                             });
@@ -247,7 +249,7 @@ TEST_F(SpoolTest, ASecondProcessCannotOpenTheSameDirectory) {
 
 TEST_F(SpoolTest, ATruncatedOrCorruptFrameNeverDecodes) {
   std::string frame;
-  EncodeAccepted(Record(1), frame);
+  EncodeAccepted(Record(1).View(), frame);
   EXPECT_EQ(DecodeFrame(frame).status, DecodedFrame::Status::kOk);
   for (size_t cut = 0; cut < frame.size(); ++cut) {
     EXPECT_NE(DecodeFrame(std::string_view(frame).substr(0, cut)).status,
