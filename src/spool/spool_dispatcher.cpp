@@ -336,6 +336,7 @@ void SpoolDispatcher::ItemDone(Task task, ItemResult result) {
   LaneList touched{task.lane};  // its place in the lane is free
   bool settle = false;
   std::string delivery_id;
+  std::string requested_id;
   {
     std::lock_guard lock(mutex_);
     --task.lane->running;
@@ -350,6 +351,9 @@ void SpoolDispatcher::ItemDone(Task task, ItemResult result) {
                               result.error, result.failures});
       if (!chain.settings.continue_on_error) tracked.stopped = true;
       delivery_id = tracked.delivery_id;
+      // The id the sender used (a "default" webhook serves others); the delivery is in memory
+      // while an item of it runs.
+      requested_id = tracked.delivery ? tracked.delivery->webhook_id : tracked.webhook->id;
     }
     if (item < tracked.results.size()) tracked.results[item] = std::move(result);
     bool pushed_next = false;
@@ -373,7 +377,7 @@ void SpoolDispatcher::ItemDone(Task task, ItemResult result) {
     if (tracked.active == 0 && !pushed_next && !settle) tracked.delivery.reset();
   }
   if (!delivered && attempted) {
-    logger_.Warn("chain item failed", {{"webhook", tracked.webhook->id},
+    logger_.Warn("chain item failed", {{"webhook", requested_id},
                                        {"delivery", delivery_id},
                                        {"module", chain.items[item].module_name},
                                        {"attempts", std::to_string(attempts)},
@@ -388,11 +392,14 @@ void SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked,
   std::vector<DeadItem> dead;
   ChainResult result;
   std::string delivery_id;
+  uint32_t delivered = 0;
   {
     std::lock_guard lock(mutex_);
     dead = std::move(tracked->dead);
     result.items = std::move(tracked->results);
     delivery_id = tracked->delivery_id;
+    delivered = tracked->delivered;
+    if (dead.empty()) tracked->delivery.reset();  // a dead letter still needs it
   }
   result.success = EvaluateSuccess(result.items, tracked->webhook->chain.settings.success);
   result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -405,21 +412,14 @@ void SpoolDispatcher::Settle(std::shared_ptr<Tracked> tracked,
                    });
     return;
   }
-  FinishSpoolBits(*tracked, 0);
-  std::lock_guard lock(mutex_);
-  tracked->delivery.reset();
+  FinishSpoolBits(*tracked, delivered);
 }
 
-void SpoolDispatcher::FinishSpoolBits(const Tracked& tracked, uint32_t dead_lettered) {
+void SpoolDispatcher::FinishSpoolBits(const Tracked& tracked, uint32_t recorded) {
   // Delivered items were recorded as they finished (on_delivered), dead-lettered ones with
   // their letter. What is left are bits the spool knows that this chain did not use (its chain
   // changed since): settled too, so the record does not run again after a restart.
-  uint32_t delivered = 0;
-  {
-    std::lock_guard lock(mutex_);
-    delivered = tracked.delivered;
-  }
-  uint32_t left = tracked.spool_items & ~delivered & ~dead_lettered;
+  uint32_t left = tracked.spool_items & ~recorded;
   for (uint16_t i = 0; i < 32; ++i) {
     if ((left >> i) & 1U) spool_.Finish(tracked.sequence, i, ItemFinish::kDelivered);
   }
@@ -476,9 +476,13 @@ asio::awaitable<void> SpoolDispatcher::KeepDeadLetter(std::shared_ptr<Tracked> t
   logger_.Warn(
       "kept in dead letters",
       {{"webhook", letter.webhook_id}, {"delivery", letter.delivery_id}, {"items", items}});
-  FinishSpoolBits(*tracked, dead_lettered);
-  std::lock_guard lock(mutex_);
-  tracked->delivery.reset();
+  uint32_t delivered = 0;
+  {
+    std::lock_guard lock(mutex_);
+    delivered = tracked->delivered;
+    tracked->delivery.reset();
+  }
+  FinishSpoolBits(*tracked, delivered | dead_lettered);
 }
 
 asio::awaitable<void> SpoolDispatcher::DeadLetterUnloadable(UnfinishedRecord unfinished,

@@ -110,8 +110,9 @@ class SpoolDispatcher {
   void Settle(std::shared_ptr<Tracked> tracked, const boost::asio::any_io_executor& executor);
   boost::asio::awaitable<void> KeepDeadLetter(std::shared_ptr<Tracked> tracked,
                                               std::vector<DeadItem> dead);
-  // Records as finished the spool's item bits not yet recorded as delivered or dead-lettered.
-  void FinishSpoolBits(const Tracked& tracked, uint32_t dead_lettered);
+  // Records as finished the spool's item bits not in `recorded` (those delivered or
+  // dead-lettered, each recorded as it ended).
+  void FinishSpoolBits(const Tracked& tracked, uint32_t recorded);
   boost::asio::awaitable<void> DeadLetterUnloadable(UnfinishedRecord record, std::string error);
 
   Spool& spool_;
